@@ -1,0 +1,172 @@
+// The channel between the extension host (or any client) and the engine process.
+// Requests are a method -> params / result map; messages are unions per direction. Types only.
+
+import type {
+  AnalyzeReport,
+  BackendName,
+  CompareReport,
+  EvalReport,
+  InspectReport,
+  ModelFormat,
+  PruneMethod,
+  PruneReport,
+} from './report';
+
+/** Options shared by every job that reads data. */
+export interface DataOptions {
+  /** Evaluation data: IDX pair (either file or folder), .npz/.npy, CIFAR batch, image folder. */
+  data: string;
+  /** Use only the first N samples. */
+  limit?: number;
+}
+
+export interface InspectParams {
+  model: string;
+}
+
+/** Cheap check used by discovery: is this file a model Quench can open? Reads headers only. */
+export interface ProbeParams {
+  paths: string[];
+}
+export interface ProbeEntry {
+  path: string;
+  format: ModelFormat | null;
+  /** Why a look-alike was rejected (e.g. "model.json has no modelTopology"). */
+  reason?: string;
+  params?: number;
+  bytes?: number;
+}
+export interface ProbeResult {
+  entries: ProbeEntry[];
+}
+
+export interface EvalParams extends DataOptions {
+  model: string;
+}
+
+export interface AnalyzeParams extends DataOptions {
+  model: string;
+  /** Layer names to analyse; default: every conv/dense block on the classifier path. */
+  layers?: string[];
+  readoutEpochs?: number;
+  threshold?: number;
+  /** Write the per-filter matrices here (see SfpMatricesFile). */
+  matricesPath?: string;
+  seed?: number;
+}
+
+export interface FinetuneOptions {
+  epochs: number;
+  trainData?: string;
+  trainLayers?: string[];
+  optimizer?: 'sgd' | 'adam';
+  learningRate?: number;
+  batchSize?: number;
+  augment?: boolean;
+}
+
+export interface PruneParams extends DataOptions {
+  model: string;
+  method: PruneMethod;
+  /** Layers whose kernels are pruned; default for AFCC: the deepest blocks and the output layer. */
+  layers?: string[];
+  /** AFCC cluster threshold (METHOD.md §4), default 0.3. */
+  threshold?: number;
+  /** AFCC: search the threshold so the targeted layers reach at least this sparsity. */
+  targetSparsity?: number;
+  /** Non-AFCC methods used alone: per-layer sparsity. */
+  sparsity?: number;
+  seed?: number;
+  readoutEpochs?: number;
+  recalibrateBn?: boolean;
+  finetune?: FinetuneOptions;
+  structured?: boolean;
+  /** Output path; default `<name>.pruned.<ext>` beside the input. Never the input itself. */
+  out?: string;
+  /** Convert on export. */
+  format?: ModelFormat;
+  /** Skip writing a model (analysis-only runs in compare). */
+  dryRun?: boolean;
+  matricesPath?: string;
+}
+
+export interface CompareParams extends DataOptions {
+  model: string;
+  methods: PruneMethod[];
+  layers?: string[];
+  threshold?: number;
+  targetSparsity?: number;
+  seed?: number;
+  readoutEpochs?: number;
+  finetune?: FinetuneOptions;
+}
+
+export interface EngineInfo {
+  version: string;
+  backend: BackendName;
+  pid: number;
+  memoryMB: number;
+}
+
+export interface EngineRequests {
+  info: { params: Record<string, never>; result: EngineInfo };
+  probe: { params: ProbeParams; result: ProbeResult };
+  inspect: { params: InspectParams; result: InspectReport };
+  evaluate: { params: EvalParams; result: EvalReport };
+  analyze: { params: AnalyzeParams; result: AnalyzeReport };
+  prune: { params: PruneParams; result: PruneReport };
+  compare: { params: CompareParams; result: CompareReport };
+}
+export type EngineMethod = keyof EngineRequests;
+
+/** A throttled progress event for one job. */
+export interface JobProgress {
+  stage: string;
+  message?: string;
+  layer?: string;
+  epoch?: number;
+  epochs?: number;
+  step?: number;
+  steps?: number;
+  loss?: number;
+  accuracy?: number;
+  /** 0..1 of the whole job, when known. */
+  fraction?: number;
+  etaSeconds?: number;
+}
+
+/** Stable error codes so clients can react (e.g. offer "pick another dataset"). */
+export type EngineErrorCode =
+  | 'bad-model'
+  | 'bad-data'
+  | 'unsupported'
+  | 'mismatch'
+  | 'io'
+  | 'too-large'
+  | 'cancelled'
+  | 'backend'
+  | 'internal';
+
+export interface EngineError {
+  code: EngineErrorCode;
+  message: string;
+  /** The file the problem is in, when there is one. */
+  file?: string;
+}
+
+// ---- host -> engine ----
+export type HostToEngine =
+  | { type: 'request'; id: number; method: EngineMethod; params: unknown }
+  | { type: 'cancel'; id: number }
+  | { type: 'shutdown' };
+
+// ---- engine -> host ----
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type EngineToHost =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: EngineError }
+  | { type: 'cancelled'; id: number }
+  | { type: 'progress'; id: number; progress: JobProgress }
+  | { type: 'log'; level: LogLevel; time: string; message: string };

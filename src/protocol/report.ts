@@ -1,0 +1,278 @@
+// The one JSON report every run produces. The CLI's --json, the panel, the run history and the
+// Markdown/HTML export all render this document. Types only.
+
+export const SCHEMA_VERSION = 1;
+
+export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3';
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type ReportKind = 'inspect' | 'eval' | 'analyze' | 'prune' | 'compare';
+
+/** Mask-producing methods. `sfp-filters` is structured (whole filters), the rest are masks. */
+export type PruneMethod =
+  | 'afcc'
+  | 'magnitude'
+  | 'global-magnitude'
+  | 'l1-kernel'
+  | 'random'
+  | 'random-afcc'
+  | 'sfp-filters';
+
+export interface ToolInfo {
+  name: 'quench';
+  version: string;
+}
+
+export interface ModelInfo {
+  path: string;
+  name: string;
+  format: ModelFormat;
+  sha256: string;
+  /** Input shape without the batch dimension, e.g. [28, 28, 1]. */
+  inputShape: number[];
+  /** Number of output classes of the classifier head. */
+  classes: number;
+}
+
+export type DatasetKind = 'idx' | 'npz' | 'npy' | 'cifar' | 'image-folder';
+
+export interface PreprocessingInfo {
+  scale: '0..1' | '-1..1' | 'none';
+  mean?: number[];
+  std?: number[];
+  /** Where the choice came from. */
+  source: 'inferred' | 'descriptor' | 'option';
+}
+
+export interface DatasetInfo {
+  path: string;
+  kind: DatasetKind;
+  samples: number;
+  classes: number;
+  sha256: string;
+  /** 'test' for an evaluation set; 'train' / 'holdout' when split off for training or SFP. */
+  split: string;
+  preprocessing: PreprocessingInfo;
+  labelNames?: string[];
+  note?: string;
+}
+
+/** Counts for one layer at one moment (before or after pruning). */
+export interface LayerCounts {
+  params: number;
+  zeros: number;
+  sparsity: number;
+  /** Conv filters or dense units; null for layers without them. */
+  filters: number | null;
+  macs: number;
+}
+
+export interface LayerStats extends LayerCounts {
+  name: string;
+  className: string;
+  outputShape: (number | null)[];
+  trainableParams: number;
+  /** False for layers Quench cannot analyse or prune (listed, never a crash). */
+  analysable: boolean;
+  note?: string;
+}
+
+export interface ModelTotals {
+  params: number;
+  zeros: number;
+  sparsity: number;
+  macs: number;
+  /** Size of the model's files on disk, raw and gzipped. */
+  bytes: number;
+  gzipBytes: number;
+}
+
+export interface AccuracyResult {
+  top1: number;
+  top5: number;
+  perClass: number[];
+  loss: number;
+  samples: number;
+}
+
+export interface Timing {
+  stage: string;
+  seconds: number;
+}
+
+export interface ReportBase {
+  schemaVersion: typeof SCHEMA_VERSION;
+  kind: ReportKind;
+  tool: ToolInfo;
+  createdAt: string;
+  backend: BackendName;
+  model: ModelInfo;
+  timings: Timing[];
+  /** Anything the user should know (a split was made, a layer was skipped, ...). */
+  notes: string[];
+}
+
+export interface InspectReport extends ReportBase {
+  kind: 'inspect';
+  layers: LayerStats[];
+  totals: ModelTotals;
+}
+
+export interface EvalReport extends ReportBase {
+  kind: 'eval';
+  dataset: DatasetInfo;
+  layers: LayerStats[];
+  totals: ModelTotals;
+  accuracy: AccuracyResult;
+  /** confusion[true][predicted] */
+  confusion: number[][];
+}
+
+// ---- SFP (METHOD.md §3-§6) ----
+
+export interface SfpFilter {
+  index: number;
+  /** L(f): the union of the filter's clusters, ascending. */
+  labels: number[];
+  clusters: number[][];
+  /** Above-threshold entries outside the cluster squares; -1 for a filter with no cluster. */
+  noise: number;
+}
+
+export interface SfpLayer {
+  name: string;
+  className: string;
+  /** Top-1 of the bias-free readout on this layer's features (the accuracy-vs-depth curve). */
+  readoutAccuracy: number;
+  /** 'own-output' when the model's own output layer served as the readout. */
+  readout: 'trained' | 'own-output';
+  /** Spatial average-pooling applied before the readout (METHOD.md §3 deviation), if any. */
+  pooledTo?: [number, number];
+  filters: SfpFilter[];
+  meanLabels: number;
+  /** Mean noise over filters with a cluster, and over all filters (empty ones counted as 0). */
+  meanNoise: number;
+  meanNoiseAll: number;
+  clustersPerFilter: number;
+  meanClusterSize: number;
+  /** clusterSizeHistogram[k] = number of clusters of size k (index 0 unused). */
+  clusterSizeHistogram: number[];
+  /** null stands for infinity (mean noise 0). */
+  snrA: number | null;
+  snrB: number | null;
+  /** Share of filters with no cluster, 0..1. */
+  emptyFilters: number;
+}
+
+export interface SfpSection {
+  threshold: number;
+  /** Which data the matrices came from ('test', 'holdout', ...). */
+  dataSplit: string;
+  samples: number;
+  classes: number;
+  layers: SfpLayer[];
+  /** Side file with the per-filter C×C matrices (see SfpMatricesFile). */
+  matricesPath?: string;
+}
+
+/** The side file written by --matrices: per layer, Float32 [filters, C, C] row-major, normalised. */
+export interface SfpMatricesFile {
+  schemaVersion: typeof SCHEMA_VERSION;
+  classes: number;
+  layers: { name: string; filters: number; data: number[] }[];
+}
+
+export interface AnalyzeReport extends ReportBase {
+  kind: 'analyze';
+  dataset: DatasetInfo;
+  sfp: SfpSection;
+}
+
+// ---- Pruning ----
+
+export interface PrunedLayer {
+  name: string;
+  className: string;
+  /** The layer whose kernel was masked and the producer layer of its inputs (for AFCC). */
+  targeted: boolean;
+  before: LayerCounts;
+  after: LayerCounts;
+  /** Cluster threshold used for this layer (AFCC), when relevant. */
+  threshold?: number;
+}
+
+export interface OutputInfo {
+  path: string;
+  format: ModelFormat;
+  bytes: number;
+  gzipBytes: number;
+  /** The written file was reloaded and its predictions matched the in-memory model. */
+  verified: boolean;
+  maxAbsDiff: number;
+  /** True when dead filters were physically removed (--structured). */
+  structured: boolean;
+}
+
+export interface FinetuneInfo {
+  epochs: number;
+  optimizer: 'sgd' | 'adam';
+  learningRate: number;
+  batchSize: number;
+  trainLayers: string[];
+  trainData: DatasetInfo;
+  samplesPerSecond: number;
+  history: { epoch: number; loss: number; heldOutAccuracy: number | null }[];
+  stoppedEarly: boolean;
+}
+
+export interface LatencyInfo {
+  batch: number;
+  beforeMs: number;
+  afterMs: number;
+}
+
+export interface PruneReport extends ReportBase {
+  kind: 'prune';
+  method: PruneMethod;
+  seed: number;
+  options: Record<string, unknown>;
+  dataset: DatasetInfo;
+  layers: PrunedLayer[];
+  totals: { before: ModelTotals; after: ModelTotals };
+  /** Sparsity over the targeted layers' kernels only. */
+  targetedSparsity: number;
+  accuracy: {
+    before: AccuracyResult;
+    /** Right after masking, before BatchNorm re-estimation and fine-tuning. */
+    afterMask?: AccuracyResult;
+    afterBnRecalibration?: AccuracyResult;
+    after: AccuracyResult;
+  };
+  sfp?: SfpSection;
+  finetune?: FinetuneInfo;
+  latency?: LatencyInfo[];
+  output: OutputInfo | null;
+}
+
+export interface CompareRow {
+  method: PruneMethod;
+  /** Per targeted layer, the sparsity actually reached (matched to the reference). */
+  layerSparsity: Record<string, number>;
+  targetedSparsity: number;
+  totalSparsity: number;
+  accuracy: AccuracyResult;
+  /** With BatchNorm re-estimated, when the model has BatchNorm. */
+  accuracyBnRecalibrated?: AccuracyResult;
+  accuracyFinetuned?: AccuracyResult;
+}
+
+export interface CompareReport extends ReportBase {
+  kind: 'compare';
+  reference: PruneMethod;
+  seed: number;
+  dataset: DatasetInfo;
+  baseline: AccuracyResult;
+  rows: CompareRow[];
+  sfp?: SfpSection;
+}
+
+export type Report = InspectReport | EvalReport | AnalyzeReport | PruneReport | CompareReport;

@@ -1,0 +1,40 @@
+// The channel between the extension host and the panel webview. Types only.
+
+import type { JobProgress } from './engine';
+import type { Report, SfpMatricesFile } from './report';
+
+export interface RunSummary {
+  /** File name under .quench/runs/. */
+  id: string;
+  kind: Report['kind'];
+  createdAt: string;
+  method?: string;
+  sparsity?: number;
+  top1Delta?: number;
+}
+
+export interface PanelState {
+  runId?: string;
+  selectedLayer?: string;
+  tab?: string;
+}
+
+// ---- host -> webview ----
+export type HostToWebview =
+  | { type: 'report'; runId: string; report: Report; matrices?: SfpMatricesFile; history: RunSummary[] }
+  | { type: 'diff'; left: Report; right: Report }
+  | { type: 'progress'; jobId: number; title: string; progress: JobProgress }
+  | { type: 'jobEnded'; jobId: number; outcome: 'done' | 'failed' | 'cancelled'; message?: string }
+  | { type: 'selectLayer'; name: string }
+  | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light' };
+
+// ---- webview -> host ----
+export type WebviewToHost =
+  | { type: 'ready'; state?: PanelState }
+  | { type: 'cancelJob'; jobId: number }
+  | { type: 'revealOutput'; path: string }
+  | { type: 'selectLayer'; name: string }
+  | { type: 'openRun'; runId: string }
+  | { type: 'diffRuns'; left: string; right: string }
+  | { type: 'export'; format: 'markdown' | 'html' | 'json'; html?: string }
+  | { type: 'rerun'; command: 'prune' | 'analyze' | 'compare' };
