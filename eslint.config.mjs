@@ -22,7 +22,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'The engine runs outside VS Code: never import vscode here.' }],
-        patterns: [{ group: ['**/extension/**', '**/webview/**'], message: 'The engine may import only src/protocol and itself.' }],
+        patterns: [{ regex: '^(\\.\\./)+(extension|\\.\\./webview)(/.*)?$', message: 'The engine may import only src/protocol and itself.' }],
       }],
     },
   },
@@ -32,7 +32,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: tfAndHeavy, message: 'The extension host never loads TensorFlow: send a request to the engine process.' },
-          { group: ['**/engine/**', '**/engine', '**/webview/**', '**/cli/**'], message: 'The extension talks to the engine through src/protocol only.' },
+          { regex: '^(\\.\\./)+(engine|cli|\\.\\./webview)(/.*)?$', message: 'The extension talks to the engine through src/protocol only.' },
         ],
       }],
     },
