@@ -26,7 +26,11 @@ export type HostToWebview =
   | { type: 'progress'; jobId: number; title: string; progress: JobProgress }
   | { type: 'jobEnded'; jobId: number; outcome: 'done' | 'failed' | 'cancelled'; message?: string }
   | { type: 'selectLayer'; name: string }
-  | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light' };
+  | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light' }
+  /** One layer's SFP matrices, Float32 [filters, C, C] row-major, sent on demand (large). */
+  | { type: 'matrices'; runId: string; layer: string; classes: number; filters: number; data: Float32Array }
+  /** The requested layer has no stored matrices (the run was made without --matrices). */
+  | { type: 'noMatrices'; runId: string; layer: string; reason: string };
 
 // ---- webview -> host ----
 export type WebviewToHost =
@@ -37,4 +41,5 @@ export type WebviewToHost =
   | { type: 'openRun'; runId: string }
   | { type: 'diffRuns'; left: string; right: string }
   | { type: 'export'; format: 'markdown' | 'html' | 'json'; html?: string }
-  | { type: 'rerun'; command: 'prune' | 'analyze' | 'compare' };
+  | { type: 'rerun'; command: 'prune' | 'analyze' | 'compare' }
+  | { type: 'requestMatrices'; runId: string; layer: string };
