@@ -9,11 +9,15 @@ export interface LoadedModel {
   path: string;
   /** Every file the model consists of (model.json + shards, or the single file). */
   files: string[];
+  /** What the user should know about how the model was read (e.g. weights were dequantized). */
+  notes?: string[];
 }
 
 export interface SaveOptions {
   /** Write to a temporary path first and rename into place (always true for user-facing saves). */
   atomic?: boolean;
+  /** Files that must never be written (the input model's files); saving onto one throws. */
+  protectedFiles?: string[];
 }
 
 export interface ModelFormatHandler {

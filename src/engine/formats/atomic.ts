@@ -1,0 +1,81 @@
+// Writing model files without ever leaving a half-written model or touching the user's input:
+// every file goes to a temporary sibling first and is renamed into place only when all are written.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { EngineFailure } from '../jobs/context';
+
+/** One file of a model to write: its final path and its bytes. */
+export interface PendingFile {
+  path: string;
+  data: Uint8Array | string;
+}
+
+function tempSibling(target: string): string {
+  const dir = path.dirname(target);
+  return path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Throws when any of `targets` is one of the `protectedFiles` (the input model's files). */
+export function assertNotProtected(targets: string[], protectedFiles: string[] = []): void {
+  const guarded = new Set(protectedFiles.map((p) => path.resolve(p)));
+  for (const target of targets) {
+    if (guarded.has(path.resolve(target))) {
+      throw new EngineFailure(
+        'io',
+        'refusing to write over a file of the input model; choose another output path',
+        target,
+      );
+    }
+  }
+}
+
+/**
+ * Writes all files to temporary siblings, then renames them into place in the given order (put
+ * the file that makes the model visible, e.g. model.json, last). On failure the temporary files
+ * are removed and nothing at the final paths has changed.
+ */
+export async function writeFilesAtomically(files: PendingFile[], protectedFiles: string[] = []): Promise<string[]> {
+  assertNotProtected(
+    files.map((f) => f.path),
+    protectedFiles,
+  );
+  const temps: string[] = [];
+  try {
+    for (const file of files) {
+      await fs.mkdir(path.dirname(file.path), { recursive: true });
+      const temp = tempSibling(file.path);
+      temps.push(temp);
+      await fs.writeFile(temp, file.data);
+    }
+  } catch (error) {
+    await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
+    const failed = files[temps.length - 1]?.path;
+    throw new EngineFailure('io', `could not write the model: ${(error as Error).message}`, failed);
+  }
+  for (let i = 0; i < files.length; i++) await fs.rename(temps[i]!, files[i]!.path);
+  return files.map((f) => path.resolve(f.path));
+}
+
+/**
+ * Runs `write(tempPath)` (a writer that can only write to a path, like h5wasm) and renames the
+ * result into place; the temporary file is removed when the writer fails.
+ */
+export async function writeViaTempPath(
+  target: string,
+  write: (tempPath: string) => Promise<void>,
+  protectedFiles: string[] = [],
+): Promise<string> {
+  assertNotProtected([target], protectedFiles);
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const temp = tempSibling(target);
+  try {
+    await write(temp);
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    if (error instanceof EngineFailure) throw error;
+    throw new EngineFailure('io', `could not write the model: ${(error as Error).message}`, target);
+  }
+  return path.resolve(target);
+}
