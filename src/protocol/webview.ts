@@ -19,9 +19,15 @@ export interface PanelState {
   tab?: string;
 }
 
+/** One sentence of a run's honest outcome (zeroed vs removed, what it buys in TF.js). */
+export interface OutcomeLine {
+  kind: 'zeroed' | 'removed' | 'speed' | 'size' | 'latency' | 'note';
+  text: string;
+}
+
 // ---- host -> webview ----
 export type HostToWebview =
-  | { type: 'report'; runId: string; report: Report; matrices?: SfpMatricesFile; history: RunSummary[] }
+  | { type: 'report'; runId: string; report: Report; matrices?: SfpMatricesFile; history: RunSummary[]; outcome?: OutcomeLine[] }
   | { type: 'diff'; left: Report; right: Report }
   | { type: 'progress'; jobId: number; title: string; progress: JobProgress }
   | { type: 'jobEnded'; jobId: number; outcome: 'done' | 'failed' | 'cancelled'; message?: string }

@@ -1,12 +1,10 @@
 // The honest outcome of a run: what was zeroed, what was physically removed, and what that does
 // (or does not) buy in TensorFlow.js. Shared by the panel and the exports so they never disagree.
 import type { PruneReport, Report } from '../../protocol/report';
+import type { OutcomeLine } from '../../protocol/webview';
 import { formatBytes, formatInt, formatMacs, formatPercent, formatRelativeChange } from './format';
 
-export interface OutcomeLine {
-  kind: 'zeroed' | 'removed' | 'speed' | 'size' | 'latency' | 'note';
-  text: string;
-}
+export type { OutcomeLine };
 
 export function describeOutcome(report: Report): OutcomeLine[] {
   switch (report.kind) {
