@@ -213,6 +213,20 @@ export function testPayloadUrl(server, { workspace, extensionDevelopmentPath, ex
   return `${server.folderUrl(workspace)}&payload=${encodeURIComponent(payload)}`;
 }
 
+/** Headless Debian Chromium through playwright-core (`npx playwright install` cannot work here). */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  const executablePath = process.env.QUENCH_CHROMIUM ?? '/usr/bin/chromium';
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`${executablePath} is missing: install the Debian package "chromium" (or set QUENCH_CHROMIUM).`);
+  }
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
 async function cli() {
   const [command, workspace] = process.argv.slice(2);
   if (command === 'install') {
