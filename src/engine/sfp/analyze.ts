@@ -1,0 +1,220 @@
+// The SFP analysis of a model (METHOD.md §3-§6): features at each block's cut, a readout per
+// block, the per-filter matrices, clusters and per-layer statistics, with per-stage timings.
+import * as tf from '@tensorflow/tfjs';
+import type { SfpLayer, SfpSection, Timing } from '../../protocol/report';
+import type { Dataset } from '../data/types';
+import type { JobContext } from '../jobs/context';
+import { clusterLayer, type FilterClusters } from './clusters';
+import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures, type FeatureSource, type FeatureSpec } from './features';
+import { analysableBlocks, blockByName, modelGraph, type KernelBlock, type ModelGraph } from './graph';
+import { summariseLayer } from './layerStats';
+import { SfpMatrixAccumulator, type NormalisedMatrices } from './matrices';
+import { mulberry32 } from './random';
+import { DEFAULT_READOUT, trainReadouts, type ReadoutOptions } from './readout';
+
+export interface SfpOptions {
+  /** Kernel layers to analyse; default every analysable block. */
+  blocks?: string[];
+  threshold: number;
+  readout: ReadoutOptions;
+  /** Average-pool trained readouts' maps larger than this side (diagnostic deviation); null: never. */
+  poolTo: number | null;
+  /** Keep features in memory up to this many MiB; beyond it they are recomputed per pass. */
+  featureBudgetMB: number;
+  /** Readout training data; without it a seeded share of the evaluation data is split off. */
+  trainData?: Dataset;
+  /** At most this many training samples for the readouts. */
+  readoutSamples: number;
+  /** Share of the evaluation data used to train readouts when there is no training data. */
+  splitFraction: number;
+}
+
+export const DEFAULT_SFP: SfpOptions = {
+  threshold: 0.3,
+  readout: DEFAULT_READOUT,
+  poolTo: 7,
+  featureBudgetMB: 1024,
+  readoutSamples: 10000,
+  splitFraction: 0.8,
+};
+
+export interface SfpLayerAnalysis {
+  block: KernelBlock;
+  spec: FeatureSpec;
+  readout: 'trained' | 'own-output';
+  readoutAccuracy: number;
+  matrices: NormalisedMatrices;
+}
+
+export interface SfpAnalysis {
+  graph: ModelGraph;
+  layers: SfpLayerAnalysis[];
+  classes: number;
+  samples: number;
+  dataSplit: string;
+  notes: string[];
+  timings: Timing[];
+}
+
+/** Runs the analysis on `evalData` (the matrices' data). Leaves no tensors behind. */
+export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, options: SfpOptions, ctx: JobContext): Promise<SfpAnalysis> {
+  const graph = modelGraph(model);
+  const notes = [...graph.notes];
+  const timings: Timing[] = [];
+  const blocks = options.blocks ? options.blocks.map((n) => blockByName(graph, n)) : analysableBlocks(graph);
+  for (const b of blocks) if (b.isOutput) throw new Error(`${b.name} is the classifier output; SFP analyses the layers below it.`);
+  if (evalData.classes !== graph.classes) {
+    throw new Error(`${evalData.info.path}: ${evalData.classes} classes, but the model's output ${graph.output.name} has ${graph.classes} units.`);
+  }
+  // The block right below the output reads out through the model's own output layer (§3, §14).
+  const own = (b: KernelBlock): boolean => b.consumer === graph.output.name;
+  const specs = blocks.map((b) => featureSpec(b, own(b) ? null : options.poolTo, own(b) && graph.output.link === 'conv-gap-dense'));
+  for (const s of specs) if (typeof s.pool === 'number') notes.push(`${s.block.name}: features average-pooled to ${s.shape[0]}×${s.shape[1]} before the readout (METHOD.md §3 deviation).`);
+  const extractor = new FeatureExtractor(model, specs);
+  const budget = options.featureBudgetMB * 1024 * 1024;
+  const classes = graph.classes;
+  const trained = specs.map((s, slot) => ({ slot, size: s.size })).filter(({ slot }) => !own(blocks[slot]));
+  const n = evalData.size;
+  const stopwatch = startClock();
+
+  let evalSource: FeatureSource | null = null;
+  let include: (index: number) => boolean = () => true;
+  let testOnly: (index: number) => boolean = () => true;
+  let dataSplit = evalData.info.split || 'test';
+  const progressFeatures = (done: number, total: number): void => ctx.progress({ stage: 'features', fraction: done / total });
+  let trainSource: FeatureSource | null = null;
+  if (trained.length > 0) {
+    if (options.trainData) {
+      const end = Math.min(options.trainData.size, options.readoutSamples);
+      trainSource = end * extractor.bytesPerSample() <= budget
+        ? await cachedFeatures(extractor, options.trainData, 0, end, ctx, (d) => progressFeatures(d, end))
+        : streamedFeatures(extractor, options.trainData, 0, end, ctx);
+      notes.push(`Readouts trained on ${end} samples of ${options.trainData.info.path}.`);
+    } else {
+      const inTrain = splitMembership(n, options.splitFraction, options.readout.seed);
+      include = (i) => inTrain[i] === 1;
+      testOnly = (i) => inTrain[i] === 0;
+      trainSource = n * extractor.bytesPerSample() <= budget
+        ? await cachedFeatures(extractor, evalData, 0, n, ctx, (d) => progressFeatures(d, n))
+        : streamedFeatures(extractor, evalData, 0, n, ctx, true);
+      evalSource = trainSource;
+      notes.push(`No training data: readouts trained on a seeded ${Math.round(options.splitFraction * 100)}% of the evaluation data; readout accuracy is measured on the other ${Math.round((1 - options.splitFraction) * 100)}%. The matrices use all ${n} samples.`);
+      dataSplit = `${dataSplit} (readouts: split)`;
+    }
+    timings.push({ stage: 'features', seconds: stopwatch() });
+  }
+
+  const kernels: tf.Tensor2D[] = [];
+  const biases: (tf.Tensor1D | null)[] = [];
+  try {
+    if (trainSource) {
+      const trainedKernels = await trainReadouts(trainSource, trained, classes, options.readout, ctx, include, (p) =>
+        ctx.progress({ stage: 'readouts', epoch: p.epoch, epochs: p.epochs, loss: p.losses.reduce((a, b) => a + b, 0) / p.losses.length, fraction: p.epoch / p.epochs }));
+      trained.forEach(({ slot }, i) => (kernels[slot] = trainedKernels[i]));
+      timings.push({ stage: 'readouts', seconds: stopwatch() });
+    }
+    specs.forEach((s, slot) => {
+      if (own(s.block)) {
+        const [kernel, bias] = graph.output.layer.getWeights();
+        kernels[slot] = tf.clone(kernel) as tf.Tensor2D;
+        biases[slot] = bias ? (tf.clone(bias) as tf.Tensor1D) : null;
+      } else biases[slot] = null;
+    });
+
+    const accumulators = specs.map((s, slot) => new SfpMatrixAccumulator(kernels[slot], s.block.units, classes));
+    const correct = new Float64Array(specs.length);
+    const counted = new Float64Array(specs.length);
+    const source = evalSource ?? streamedFeatures(extractor, evalData, 0, n, ctx);
+    let done = 0;
+    try {
+      for await (const batch of source.batches(100)) {
+        for (let slot = 0; slot < specs.length; slot++) {
+          await accumulators[slot].add(batch.features[slot], batch.labels);
+          const predicted = tf.tidy(() => {
+            const logits = tf.matMul(batch.features[slot], kernels[slot]);
+            return (biases[slot] ? logits.add(biases[slot]!) : logits).argMax(1);
+          });
+          const p = await predicted.data();
+          predicted.dispose();
+          const ownReadout = own(specs[slot].block);
+          for (let r = 0; r < p.length; r++) {
+            if (!ownReadout && !testOnly(batch.indices[r])) continue;
+            counted[slot] += 1;
+            if (p[r] === batch.labels[r]) correct[slot] += 1;
+          }
+        }
+        batch.features.forEach((t) => t.dispose());
+        done += batch.labels.length;
+        ctx.progress({ stage: 'matrices', fraction: done / n });
+      }
+      timings.push({ stage: 'matrices', seconds: stopwatch() });
+      const layers = specs.map((spec, slot): SfpLayerAnalysis => ({
+        block: spec.block,
+        spec,
+        readout: own(spec.block) ? 'own-output' : 'trained',
+        readoutAccuracy: counted[slot] > 0 ? correct[slot] / counted[slot] : 0,
+        matrices: accumulators[slot].finish(),
+      }));
+      return { graph, layers, classes, samples: done, dataSplit, notes, timings };
+    } finally {
+      accumulators.forEach((a) => a.dispose());
+    }
+  } finally {
+    kernels.forEach((k) => k?.dispose());
+    biases.forEach((b) => b?.dispose());
+  }
+}
+
+/** Clusters of every analysed layer at `threshold`. */
+export function layerClusters(layer: SfpLayerAnalysis, threshold: number): FilterClusters[] {
+  const m = layer.matrices;
+  return clusterLayer(m.data, m.empty, m.filters, m.classes, threshold);
+}
+
+export function sfpLayerReport(layer: SfpLayerAnalysis, threshold: number): SfpLayer {
+  const summary = summariseLayer(layerClusters(layer, threshold), layer.matrices.classes);
+  const pooled = typeof layer.spec.pool === 'number' ? { pooledTo: [layer.spec.shape[0], layer.spec.shape[1]] as [number, number] } : {};
+  return {
+    name: layer.block.name,
+    className: layer.block.className,
+    readoutAccuracy: layer.readoutAccuracy,
+    readout: layer.readout,
+    ...pooled,
+    ...summary,
+  };
+}
+
+/** The report section, clustering at `threshold` (timed as the 'clusters' stage by callers). */
+export function sfpSection(analysis: SfpAnalysis, threshold: number, matricesPath?: string): SfpSection {
+  return {
+    threshold,
+    dataSplit: analysis.dataSplit,
+    samples: analysis.samples,
+    classes: analysis.classes,
+    layers: analysis.layers.map((l) => sfpLayerReport(l, threshold)),
+    ...(matricesPath ? { matricesPath } : {}),
+  };
+}
+
+/** 1 = the sample trains readouts; exactly round(fraction·n) ones, seeded. */
+function splitMembership(n: number, fraction: number, seed: number): Uint8Array {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = mulberry32(seed ^ 0x5f3759df);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const member = new Uint8Array(n);
+  for (let k = 0; k < Math.round(fraction * n); k++) member[order[k]] = 1;
+  return member;
+}
+
+function startClock(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const seconds = (now - last) / 1000;
+    last = now;
+    return seconds;
+  };
+}

@@ -1,0 +1,140 @@
+// Frozen features at each block's cut, computed by one multi-output sub-model per batch (BatchNorm
+// in inference mode), optionally average-pooled (METHOD.md §3 deviation for early large maps).
+// Either cached as Float32Arrays when they fit a memory budget, or recomputed per pass.
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/types';
+import { throwIfCancelled, type JobContext } from '../jobs/context';
+import type { KernelBlock } from './graph';
+import { shuffleInPlace } from './random';
+
+export interface FeatureSpec {
+  block: KernelBlock;
+  /** Average-pool window (stride = window, 'valid'), 'global' for a mean over positions, or none. */
+  pool: number | 'global' | null;
+  /** Feature map after pooling, [H, W, F] or [F]. */
+  shape: number[];
+  /** Values per sample: the readout's fan-in. */
+  size: number;
+}
+
+/** Plans the pooling of a block so that its map is at most maxSide × maxSide. */
+export function featureSpec(block: KernelBlock, maxSide: number | null, global = false): FeatureSpec {
+  if (block.kind === 'dense') return { block, pool: null, shape: [block.units], size: block.units };
+  const [h, w, f] = block.cutShape;
+  if (global) return { block, pool: 'global', shape: [1, 1, f], size: f };
+  if (maxSide === null || (h <= maxSide && w <= maxSide)) return { block, pool: null, shape: [h, w, f], size: h * w * f };
+  const k = Math.ceil(Math.max(h, w) / maxSide);
+  const shape = [Math.floor(h / k), Math.floor(w / k), f];
+  return { block, pool: k, shape, size: shape[0] * shape[1] * f };
+}
+
+export interface FeatureBatch {
+  /** Per spec, [N, size] in NHWC flatten order (row p·F + f). */
+  features: tf.Tensor2D[];
+  labels: Int32Array;
+  /** Dataset indices of the rows. */
+  indices: Int32Array;
+}
+
+export class FeatureExtractor {
+  private readonly extractor: tf.LayersModel;
+
+  constructor(model: tf.LayersModel, readonly specs: FeatureSpec[]) {
+    // Shares the model's layers and weights: never dispose this sub-model.
+    this.extractor = tf.model({ inputs: model.inputs, outputs: specs.map((s) => s.block.cut.output as tf.SymbolicTensor) });
+  }
+
+  run(x: tf.Tensor4D): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const raw = this.extractor.predict(x, { batchSize: x.shape[0] });
+      const outs = Array.isArray(raw) ? raw : [raw];
+      return this.specs.map((spec, i) => {
+        let t = outs[i];
+        if (spec.pool === 'global') t = tf.mean(t as tf.Tensor4D, [1, 2]);
+        else if (spec.pool !== null) t = tf.avgPool(t as tf.Tensor4D, spec.pool, spec.pool, 'valid');
+        return t.reshape([x.shape[0], spec.size]) as tf.Tensor2D;
+      });
+    });
+  }
+
+  /** Bytes one sample's features take as float32. */
+  bytesPerSample(): number {
+    return this.specs.reduce((sum, s) => sum + s.size * 4, 0);
+  }
+}
+
+/** A re-readable sequence of feature batches over a fixed sample range. */
+export interface FeatureSource {
+  samples: number;
+  batches(batchSize: number, shuffleSeed?: number): AsyncIterable<FeatureBatch>;
+}
+
+/**
+ * Recomputes the features from the dataset on every pass (no memory beyond a batch). Shuffled
+ * dataset batches do not say which samples they hold, so with `inOrder` (when callers select rows
+ * by dataset index) the shuffle seed is ignored and the indices are exact.
+ */
+export function streamedFeatures(extractor: FeatureExtractor, dataset: Dataset, start: number, end: number, ctx: JobContext, inOrder = false): FeatureSource {
+  return {
+    samples: end - start,
+    async *batches(batchSize, shuffleSeed) {
+      let offset = 0;
+      for await (const batch of dataset.batches({ batchSize, start, end, shuffleSeed: inOrder ? undefined : shuffleSeed })) {
+        throwIfCancelled(ctx);
+        const features = extractor.run(batch.x);
+        batch.x.dispose();
+        const indices = Int32Array.from({ length: batch.y.length }, (_, i) => start + offset + i);
+        offset += batch.y.length;
+        yield { features, labels: batch.y, indices };
+      }
+    },
+  };
+}
+
+/** Computes the features once and keeps them as Float32Arrays; later passes only gather rows. */
+export async function cachedFeatures(
+  extractor: FeatureExtractor,
+  dataset: Dataset,
+  start: number,
+  end: number,
+  ctx: JobContext,
+  onProgress: (done: number) => void,
+): Promise<FeatureSource> {
+  const samples = end - start;
+  const specs = extractor.specs;
+  const tables = specs.map((s) => new Float32Array(samples * s.size));
+  const labels = new Int32Array(samples);
+  let row = 0;
+  for await (const batch of dataset.batches({ batchSize: 100, start, end })) {
+    throwIfCancelled(ctx);
+    const features = extractor.run(batch.x);
+    batch.x.dispose();
+    for (let i = 0; i < specs.length; i++) {
+      tables[i].set(await features[i].data(), row * specs[i].size);
+      features[i].dispose();
+    }
+    labels.set(batch.y, row);
+    row += batch.y.length;
+    onProgress(row);
+  }
+  if (row !== samples) throw new Error(`${dataset.info.path}: expected ${samples} samples, read ${row}.`);
+  return {
+    samples,
+    async *batches(batchSize, shuffleSeed) {
+      const order = Int32Array.from({ length: samples }, (_, i) => i);
+      if (shuffleSeed !== undefined) shuffleInPlace(order, shuffleSeed);
+      for (let b = 0; b < samples; b += batchSize) {
+        throwIfCancelled(ctx);
+        const rows = order.subarray(b, Math.min(samples, b + batchSize));
+        const features = specs.map((s, i) => gatherRows(tables[i], s.size, rows));
+        yield { features, labels: Int32Array.from(rows, (r) => labels[r]), indices: Int32Array.from(rows, (r) => start + r) };
+      }
+    },
+  };
+}
+
+function gatherRows(table: Float32Array, size: number, rows: Int32Array): tf.Tensor2D {
+  const out = new Float32Array(rows.length * size);
+  for (let i = 0; i < rows.length; i++) out.set(table.subarray(rows[i] * size, (rows[i] + 1) * size), i * size);
+  return tf.tensor2d(out, [rows.length, size]);
+}

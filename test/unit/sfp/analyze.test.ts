@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { analyzeSfp, DEFAULT_SFP, sfpSection } from '../../../src/engine/sfp/analyze';
+import { modelGraph } from '../../../src/engine/sfp/graph';
+import { quietContext } from '../../../src/engine/jobs/context';
+import { patchDataset, tinyVgg } from './helpers';
+
+test('the graph finds each block cut after BN, ReLU and pooling, and the links between kernels', () => {
+  const model = tinyVgg(6);
+  const g = modelGraph(model);
+  assert.deepEqual(g.blocks.map((b) => [b.name, b.cut.name, b.producer, b.link, b.consumer]), [
+    ['conv1', 'pool1', null, null, 'conv2'],
+    ['conv2', 'pool2', 'conv1', 'conv-conv', 'conv3'],
+    ['conv3', 'conv3', 'conv2', 'conv-conv', 'out'],
+    ['out', 'out', 'conv3', 'conv-flatten-dense', null],
+  ]);
+  assert.equal(g.output.name, 'out');
+  assert.equal(g.classes, 6);
+  assert.deepEqual(g.blocks[2].cutShape, [2, 2, 8]);
+  model.dispose();
+});
+
+test('analysis: trained readouts below, own output at the last block, deterministic, no leaks', async () => {
+  const model = tinyVgg(6);
+  const data = patchDataset(300, 6, 5);
+  const options = { ...DEFAULT_SFP, readout: { ...DEFAULT_SFP.readout, epochs: 8, learningRate: 0.05 } };
+  const before = tf.memory().numTensors;
+  const first = await analyzeSfp(model, data, options, quietContext());
+  assert.equal(tf.memory().numTensors, before);
+  const section = sfpSection(first, 0.3);
+  assert.deepEqual(section.layers.map((l) => [l.name, l.readout, l.filters.length]), [
+    ['conv1', 'trained', 4],
+    ['conv2', 'trained', 6],
+    ['conv3', 'own-output', 8],
+  ]);
+  assert.equal(section.samples, 300);
+  // The patch task is linearly separable from the first block's features.
+  assert.ok(section.layers[0].readoutAccuracy > 0.6, `conv1 readout ${section.layers[0].readoutAccuracy}`);
+  for (const layer of section.layers) {
+    for (const f of layer.filters) {
+      assert.deepEqual(f.labels, [...f.clusters.flat()].sort((a, b) => a - b));
+      assert.ok(f.labels.every((l) => l >= 0 && l < 6));
+    }
+  }
+  const second = await analyzeSfp(model, data, options, quietContext());
+  second.layers.forEach((l, i) => assert.deepEqual(l.matrices.data, first.layers[i].matrices.data));
+  assert.deepEqual(sfpSection(second, 0.3).layers, section.layers);
+  // A higher threshold never grows a label set by much on average: fewer entries pass.
+  const strict = sfpSection(first, 0.9);
+  strict.layers.forEach((l, i) => assert.ok(l.meanLabels <= section.layers[i].meanLabels + 1e-9));
+  model.dispose();
+});
