@@ -1,0 +1,99 @@
+// The optional `<name>.dataset.json` beside the data: says what inference cannot (scale, mean/std,
+// layout, label names, a default limit, the split, the resize method).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { PreprocessingInfo } from '../../protocol/report';
+import { EngineFailure } from '../jobs/context';
+import { exists } from './files';
+
+export interface DatasetDescriptor {
+  file: string;
+  scale?: PreprocessingInfo['scale'];
+  mean?: number[];
+  std?: number[];
+  layout?: 'NHWC' | 'NCHW';
+  labels?: string[];
+  limit?: number;
+  split?: string;
+  resize?: 'bilinear' | 'nearest';
+}
+
+const SCALES = ['0..1', '-1..1', 'none'];
+
+/** Candidate descriptor files for a dataset path, most specific first. */
+export function descriptorCandidates(dataPath: string, isFolder: boolean): string[] {
+  const dir = path.dirname(dataPath);
+  let base = path.basename(dataPath);
+  const names: string[] = [];
+  // t10k-images-idx3-ubyte.gz -> t10k-images-idx3-ubyte -> t10k-images-idx3 ... and the IDX prefix.
+  while (base) {
+    names.push(base);
+    const idx = base.search(/[-_.](images|labels)[-_.]idx\d/i);
+    if (idx > 0) names.push(base.slice(0, idx));
+    const dot = base.lastIndexOf('.');
+    if (dot <= 0) break;
+    base = base.slice(0, dot);
+  }
+  const found = [...new Set(names)].map((n) => path.join(dir, `${n}.dataset.json`));
+  if (isFolder) found.push(path.join(dataPath, 'dataset.json'));
+  return found;
+}
+
+export async function findDescriptor(dataPath: string, isFolder: boolean): Promise<DatasetDescriptor | undefined> {
+  for (const candidate of descriptorCandidates(dataPath, isFolder)) {
+    if (await exists(candidate)) return readDescriptor(candidate);
+  }
+  return undefined;
+}
+
+export async function readDescriptor(file: string): Promise<DatasetDescriptor> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new EngineFailure('bad-data', `the dataset descriptor is not valid JSON (${(error as Error).message})`, file);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new EngineFailure('bad-data', 'the dataset descriptor must be a JSON object', file);
+  }
+  const o = raw as Record<string, unknown>;
+  const fail = (message: string): never => {
+    throw new EngineFailure('bad-data', `dataset descriptor: ${message}`, file);
+  };
+  const d: DatasetDescriptor = { file };
+  if (o['scale'] !== undefined) {
+    if (!SCALES.includes(o['scale'] as string)) fail(`"scale" must be one of ${SCALES.join(', ')}`);
+    d.scale = o['scale'] as DatasetDescriptor['scale'];
+  }
+  for (const key of ['mean', 'std'] as const) {
+    const v = o[key];
+    if (v === undefined) continue;
+    const list = typeof v === 'number' ? [v] : v;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      fail(`"${key}" must be a number or a list of numbers (one per channel)`);
+    }
+    if (key === 'std' && (list as number[]).some((x) => x === 0)) fail('"std" must not contain 0');
+    d[key] = list as number[];
+  }
+  if (o['layout'] !== undefined) {
+    if (o['layout'] !== 'NHWC' && o['layout'] !== 'NCHW') fail('"layout" must be "NHWC" or "NCHW"');
+    d.layout = o['layout'] as 'NHWC' | 'NCHW';
+  }
+  if (o['labels'] !== undefined) {
+    if (!Array.isArray(o['labels']) || !o['labels'].every((x) => typeof x === 'string')) fail('"labels" must be a list of class names');
+    d.labels = o['labels'] as string[];
+  }
+  if (o['limit'] !== undefined) {
+    if (!Number.isInteger(o['limit']) || (o['limit'] as number) < 1) fail('"limit" must be a positive integer');
+    d.limit = o['limit'] as number;
+  }
+  if (o['split'] !== undefined) {
+    if (typeof o['split'] !== 'string' || !o['split']) fail('"split" must be a non-empty string');
+    d.split = o['split'] as string;
+  }
+  if (o['resize'] !== undefined) {
+    if (o['resize'] !== 'bilinear' && o['resize'] !== 'nearest') fail('"resize" must be "bilinear" or "nearest"');
+    d.resize = o['resize'] as 'bilinear' | 'nearest';
+  }
+  return d;
+}
