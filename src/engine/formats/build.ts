@@ -75,3 +75,66 @@ export function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
   if (!data) return new Uint8Array(0);
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
+
+/** Builds an unweighted model from a tfjs topology (weights are set afterwards per layer). */
+export async function modelFromTopology(topology: Record<string, unknown>, file: string): Promise<tf.LayersModel> {
+  assertLayersSupported(modelConfigOf(topology), file);
+  try {
+    return await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
+  } catch (error) {
+    throw new EngineFailure('bad-model', `cannot build the model from its config: ${(error as Error).message}`, file);
+  }
+}
+
+/** One stored weight array: its values (any numeric typed array) and shape. */
+export interface StoredWeight {
+  name: string;
+  shape: number[];
+  values: ArrayLike<number>;
+}
+
+/**
+ * Sets every weighted layer's weights from `stored(layer)`, in the layer's own weight order
+ * (which Keras and tfjs share: kernel, bias; gamma, beta, moving mean, moving variance; ...).
+ * Counts and shapes are checked so a mismatch is reported, never loaded silently.
+ */
+export function setLayerWeights(
+  model: tf.LayersModel,
+  stored: (layerName: string) => StoredWeight[] | null,
+  file: string,
+): void {
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    const weights = stored(layer.name);
+    if (!weights) throw new EngineFailure('bad-model', `has no weights for layer "${layer.name}"`, file);
+    if (weights.length !== layer.weights.length) {
+      throw new EngineFailure(
+        'bad-model',
+        `layer "${layer.name}" needs ${layer.weights.length} weights but the file has ${weights.length}`,
+        file,
+      );
+    }
+    const tensors = weights.map((w, i) => {
+      const expected = layer.weights[i]!.shape;
+      if (w.shape.length !== expected.length || w.shape.some((d, k) => d !== expected[k])) {
+        throw new EngineFailure(
+          'bad-model',
+          `weight ${w.name} of layer "${layer.name}" has shape [${w.shape.join(', ')}] but the layer needs [${expected.join(', ')}]`,
+          file,
+        );
+      }
+      return tf.tensor(Float32Array.from(w.values), w.shape, 'float32');
+    });
+    layer.setWeights(tensors);
+    tf.dispose(tensors);
+  }
+}
+
+/** `layer/kernel` as tfjs names it → the per-layer order Keras expects, with tfjs shapes and values. */
+export function layerWeightValues(layer: tf.layers.Layer): { name: string; shape: number[]; values: Float32Array }[] {
+  return layer.weights.map((w) => ({
+    name: w.originalName,
+    shape: w.shape as number[],
+    values: w.read().dataSync() as Float32Array,
+  }));
+}

@@ -7,11 +7,12 @@ import type { ModelFormat } from '../../protocol/report';
 import { EngineFailure } from '../jobs/context';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { tfjsLayersFormat } from './tfjs';
+import { kerasH5Format } from './kerasH5';
 import { readModelJson, shardPaths } from './tfjsManifest';
 
 export type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 
-export const formats: ModelFormatHandler[] = [tfjsLayersFormat];
+export const formats: ModelFormatHandler[] = [tfjsLayersFormat, kerasH5Format];
 
 const HEAD_BYTES = 4096;
 
