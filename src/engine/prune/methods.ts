@@ -1,0 +1,79 @@
+// One entry point per pruning method: AFCC from SFP label sets, and every baseline at a given
+// number of zeros per targeted layer (a reference's, or a plain --sparsity).
+import type { PruneMethod } from '../../protocol/report';
+import type { SfpAnalysis } from '../sfp/analyze';
+import type { ModelGraph } from '../sfp/graph';
+import { maskZeros, type LabelSets } from './afcc';
+import { globalMagnitudeMasks, l1KernelMasks, magnitudeMasks, matchZeros, randomSliceMasks } from './baselines';
+import { kernelValues } from './apply';
+import { randomAfccMasks } from './randomAfcc';
+import { afccMasksAt, searchThreshold } from './threshold';
+import type { MaskSet } from './types';
+
+export interface MaskPlan {
+  method: PruneMethod;
+  masks: MaskSet;
+  /** AFCC: the cluster threshold the masks were built at. */
+  threshold?: number;
+  notes: string[];
+}
+
+/** AFCC at a fixed threshold, or at the smallest shared threshold reaching `targetSparsity`. */
+export function afccPlan(analysis: SfpAnalysis, consumers: string[], threshold: number, targetSparsity?: number): MaskPlan {
+  if (targetSparsity !== undefined) {
+    const choice = searchThreshold(analysis, consumers, targetSparsity);
+    return {
+      method: 'afcc',
+      masks: choice.masks,
+      threshold: choice.threshold,
+      notes: [`Cluster threshold ${choice.threshold} (shared by the targeted layers) is the smallest that reaches ${(targetSparsity * 100).toFixed(1)}% over them: ${(choice.sparsity * 100).toFixed(2)}%.`],
+    };
+  }
+  return { method: 'afcc', masks: afccMasksAt(analysis, consumers, threshold), threshold, notes: [] };
+}
+
+export function zerosOf(masks: MaskSet): Map<string, number> {
+  return new Map(masks.map((m) => [m.layer, maskZeros(m)]));
+}
+
+/** Zeros per layer for a plain per-layer sparsity. */
+export function zerosAtSparsity(graph: ModelGraph, consumers: string[], sparsity: number): Map<string, number> {
+  if (!(sparsity >= 0 && sparsity <= 1)) throw new Error(`Sparsity must be between 0 and 1 (got ${sparsity}).`);
+  return new Map(kernelValues(graph, consumers).map((k) => [k.layer, Math.round(sparsity * k.values.length)]));
+}
+
+/**
+ * A baseline with exactly `zeros` zeros per targeted layer (global-magnitude matches the total
+ * only). Random AFCC needs the measured label sets and is brought to the exact count by pruning
+ * or restoring random slices after its construction.
+ */
+export function baselinePlan(
+  method: Exclude<PruneMethod, 'afcc' | 'sfp-filters'>,
+  graph: ModelGraph,
+  consumers: string[],
+  zeros: Map<string, number>,
+  seed: number,
+  measured?: LabelSets,
+): MaskPlan {
+  const kernels = kernelValues(graph, consumers);
+  switch (method) {
+    case 'magnitude':
+      return { method, masks: magnitudeMasks(kernels, zeros), notes: [] };
+    case 'global-magnitude': {
+      const total = [...zeros.values()].reduce((a, b) => a + b, 0);
+      return { method, masks: globalMagnitudeMasks(kernels, total), notes: ['global-magnitude matches the total number of zeros over the targeted layers, not each layer.'] };
+    }
+    case 'l1-kernel':
+      return { method, masks: l1KernelMasks(kernels, zeros), notes: [] };
+    case 'random':
+      return { method, masks: randomSliceMasks(kernels, zeros, seed), notes: [] };
+    case 'random-afcc': {
+      if (!measured) throw new Error('random-afcc needs the SFP label sets of the model (k is matched to the measured mean |L|).');
+      const { masks, k } = randomAfccMasks(graph, measured, consumers, seed);
+      const raw = masks.map((m) => `${m.layer} ${((maskZeros(m) / m.keep.length) * 100).toFixed(1)}%`).join(', ');
+      const matched = masks.map((m, i) => (zeros.has(m.layer) ? matchZeros(kernels[i], m, zeros.get(m.layer)!, seed * 17 + i) : m));
+      const ks = [...k.entries()].map(([name, v]) => `${name} k=${v}`).join(', ');
+      return { method, masks: matched, notes: [`random-afcc label sets: ${ks}; before matching the reference sparsity: ${raw}.`] };
+    }
+  }
+}
