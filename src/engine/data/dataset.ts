@@ -1,5 +1,6 @@
 // A Dataset over any ImageSource: checks it against the model, resolves preprocessing, and streams
 // preprocessed batches (one float batch in memory at a time).
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetInfo } from '../../protocol/report';
 import { EngineFailure } from '../jobs/context';
@@ -28,7 +29,7 @@ export function createDataset(source: ImageSource, expect: ModelExpectations, de
   checkLabels(source, size, expect.classes);
   const labelNames = descriptor?.labels ?? source.labelNames;
   const info: DatasetInfo = {
-    path: source.path,
+    path: path.resolve(source.path),
     kind: source.kind,
     samples: size,
     classes: expect.classes,

@@ -1,8 +1,36 @@
+// `evaluate`: accuracy (top-1, top-5, per class), loss and the confusion matrix on a dataset.
 import type { EvalParams } from '../../protocol/engine';
 import type { EvalReport } from '../../protocol/report';
-import { EngineFailure, type JobContext } from './context';
+import { initBackend } from '../backend';
+import { evaluate } from '../eval/evaluate';
+import { layerStats, modelTotals } from '../stats';
+import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
+import { throwIfCancelled, type JobContext } from './context';
 
-// Replaced by the issue that builds this job.
-export async function evaluateJob(_params: EvalParams, _ctx: JobContext): Promise<EvalReport> {
-  throw new EngineFailure('unsupported', 'The evaluate job is not built yet.');
+export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<EvalReport> {
+  const watch = new Stopwatch();
+  const backend = await initBackend();
+  const loaded = await loadModelForJob(params.model, ctx);
+  try {
+    watch.lap('load');
+    ctx.progress({ stage: 'load-data', message: 'Reading the dataset' });
+    const dataset = await loadDatasetForModel(params.data, loaded, { limit: params.limit });
+    try {
+      watch.lap('read-data');
+      throwIfCancelled(ctx);
+      const base = await reportBase('eval', loaded, backend);
+      const layers = layerStats(loaded.model);
+      const totals = await modelTotals(loaded.model, loaded.files, layers);
+      watch.lap('statistics');
+      const { accuracy, confusion } = await evaluate(loaded.model, dataset, ctx);
+      const seconds = watch.lap('evaluate');
+      ctx.log('info', `Evaluated ${accuracy.samples} samples in ${seconds.toFixed(2)} s (${Math.round(accuracy.samples / seconds)} samples/s, ${backend}).`);
+      const notes = dataset.info.note ? [dataset.info.note] : [];
+      return { ...base, dataset: dataset.info, layers, totals, accuracy, confusion, timings: watch.timings(), notes };
+    } finally {
+      dataset.close?.();
+    }
+  } finally {
+    disposeModel(loaded);
+  }
 }

@@ -1,7 +1,10 @@
+// `info`: what the engine runs on (version, backend, process, memory) — the client's health check.
 import type { EngineInfo } from '../../protocol/engine';
-import { EngineFailure, type JobContext } from './context';
+import { initBackend } from '../backend';
+import { TOOL } from './common';
+import type { JobContext } from './context';
 
-// Replaced by the issue that builds this job.
 export async function infoJob(_params: Record<string, never>, _ctx: JobContext): Promise<EngineInfo> {
-  throw new EngineFailure('unsupported', 'The info job is not built yet.');
+  const backend = await initBackend();
+  return { version: TOOL.version, backend, pid: process.pid, memoryMB: Math.round(process.memoryUsage().rss / 2 ** 20) };
 }

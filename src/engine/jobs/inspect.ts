@@ -1,8 +1,25 @@
+// `inspect`: per-layer parameters, zeros, sparsity, filters and MACs, plus totals and file sizes.
 import type { InspectParams } from '../../protocol/engine';
 import type { InspectReport } from '../../protocol/report';
-import { EngineFailure, type JobContext } from './context';
+import { initBackend } from '../backend';
+import { layerStats, modelTotals } from '../stats';
+import { disposeModel, loadModelForJob, reportBase, Stopwatch } from './common';
+import { throwIfCancelled, type JobContext } from './context';
 
-// Replaced by the issue that builds this job.
-export async function inspectJob(_params: InspectParams, _ctx: JobContext): Promise<InspectReport> {
-  throw new EngineFailure('unsupported', 'The inspect job is not built yet.');
+export async function inspectJob(params: InspectParams, ctx: JobContext): Promise<InspectReport> {
+  const watch = new Stopwatch();
+  const backend = await initBackend();
+  const loaded = await loadModelForJob(params.model, ctx);
+  try {
+    watch.lap('load');
+    throwIfCancelled(ctx);
+    const base = await reportBase('inspect', loaded, backend);
+    const layers = layerStats(loaded.model);
+    const totals = await modelTotals(loaded.model, loaded.files, layers);
+    watch.lap('statistics');
+    const notes = layers.filter((l) => !l.analysable).map((l) => `${l.name} (${l.className}) is not analysable${l.note ? `: ${l.note}` : ''}.`);
+    return { ...base, layers, totals, timings: watch.timings(), notes };
+  } finally {
+    disposeModel(loaded);
+  }
 }

@@ -1,0 +1,100 @@
+// What every job shares: open the model and a dataset fitted to it, the report's base fields
+// (tool version, time, backend, model hash) and stage timings.
+import * as path from 'node:path';
+import type { BackendName, ModelInfo, ReportBase, ReportKind, Timing, ToolInfo } from '../../protocol/report';
+import { SCHEMA_VERSION } from '../../protocol/report';
+import packageJson from '../../../package.json';
+import { openDataset } from '../data';
+import type { Dataset } from '../data/types';
+import { sha256Files } from '../data/files';
+import { outputClasses } from '../eval/evaluate';
+import { openModel, type LoadedModel } from '../formats';
+import { throwIfCancelled, type JobContext } from './context';
+
+export { sha256File, sha256Files } from '../data/files';
+
+export const TOOL: ToolInfo = { name: 'quench', version: packageJson.version };
+
+/** Measures consecutive stages: `lap('load')` closes the stage that ran since the last lap. */
+export class Stopwatch {
+  private last = performance.now();
+  private readonly laps: Timing[] = [];
+
+  lap(stage: string): number {
+    const now = performance.now();
+    const seconds = (now - this.last) / 1000;
+    this.laps.push({ stage, seconds: Math.round(seconds * 1000) / 1000 });
+    this.last = now;
+    return seconds;
+  }
+
+  timings(): Timing[] {
+    return [...this.laps];
+  }
+}
+
+export async function loadModelForJob(modelPath: string, ctx: JobContext): Promise<LoadedModel> {
+  throwIfCancelled(ctx);
+  ctx.progress({ stage: 'load-model', message: `Opening ${path.basename(modelPath)}` });
+  const loaded = await openModel(modelPath);
+  throwIfCancelled(ctx);
+  return loaded;
+}
+
+/** Input shape without the batch dimension; a free dimension is written as -1 (numpy's "any"). */
+export function modelInputShape(loaded: LoadedModel): number[] {
+  return loaded.model.inputs[0]!.shape.slice(1).map((d) => d ?? -1);
+}
+
+export async function loadDatasetForModel(
+  dataPath: string,
+  loaded: LoadedModel,
+  options: { limit?: number; split?: string } = {},
+): Promise<Dataset> {
+  return openDataset(dataPath, {
+    inputShape: loaded.model.inputs[0]!.shape.slice(1),
+    classes: outputClasses(loaded.model),
+    limit: options.limit,
+    split: options.split,
+  });
+}
+
+/** A readable model name: the folder of a model.json, else the file name without extension. */
+export function modelName(loaded: LoadedModel): string {
+  const base = path.basename(loaded.path);
+  if (base.toLowerCase() === 'model.json') return path.basename(path.dirname(path.resolve(loaded.path)));
+  return base.replace(/\.(h5|hdf5|keras|json)$/i, '');
+}
+
+export async function modelInfo(loaded: LoadedModel): Promise<ModelInfo> {
+  return {
+    path: path.resolve(loaded.path),
+    name: modelName(loaded),
+    format: loaded.format,
+    sha256: await sha256Files(loaded.files),
+    inputShape: modelInputShape(loaded),
+    classes: outputClasses(loaded.model),
+  };
+}
+
+/** Base fields of every report; timings and notes are filled in as the job runs. */
+export async function reportBase<K extends ReportKind>(
+  kind: K,
+  loaded: LoadedModel,
+  backend: BackendName,
+): Promise<ReportBase & { kind: K }> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind,
+    tool: TOOL,
+    createdAt: new Date().toISOString(),
+    backend,
+    model: await modelInfo(loaded),
+    timings: [],
+    notes: [],
+  };
+}
+
+export function disposeModel(loaded: LoadedModel): void {
+  loaded.model.dispose();
+}
