@@ -53,6 +53,8 @@ export interface AnalyzeParams extends DataOptions {
   /** Write the per-filter matrices here (see SfpMatricesFile). */
   matricesPath?: string;
   seed?: number;
+  /** Readout training data; default: the training split beside `data` when found, else a split of `data`. */
+  trainData?: string;
 }
 
 export interface FinetuneOptions {
@@ -78,6 +80,10 @@ export interface PruneParams extends DataOptions {
   sparsity?: number;
   seed?: number;
   readoutEpochs?: number;
+  /** Training data for readouts, BatchNorm re-estimation and fine-tuning (finetune.trainData wins). */
+  trainData?: string;
+  /** random-afcc: re-draw the output layer's kept weights (METHOD.md §9.1 step 4); default off. */
+  reinitOutput?: boolean;
   recalibrateBn?: boolean;
   finetune?: FinetuneOptions;
   structured?: boolean;
@@ -98,6 +104,9 @@ export interface CompareParams extends DataOptions {
   targetSparsity?: number;
   seed?: number;
   readoutEpochs?: number;
+  trainData?: string;
+  /** Re-estimate BatchNorm statistics after masking for every method (default true). */
+  recalibrateBn?: boolean;
   finetune?: FinetuneOptions;
 }
 
