@@ -1,0 +1,90 @@
+// Detail of one analysed layer: the SFP grid (each filter's C×C matrix, clusters outlined), the
+// AFCC connection mask to the next analysed layer (or the output), and the label-set histogram.
+import type { SfpLayer, SfpSection } from '../../src/protocol/report';
+import { barChart } from '../charts';
+import { h } from '../dom';
+import { fixed, int, pct, snr } from '../format';
+import { connectionMask, labelSetSizeHistogram, maskToRgba, orderFilters, outputMask, type FilterOrder } from '../sfp/connections';
+import { matricesFromClusters, paintGrid, type GridJob } from '../sfp/gridCanvas';
+import { parseCssColour, type HeatPalette, type Rgb } from '../sfp/heatmap';
+
+export interface MatricesState {
+  status: 'loading' | 'ready' | 'missing';
+  data?: Float32Array;
+  reason?: string;
+}
+
+function cssColour(name: string, fallback: Rgb): Rgb {
+  return parseCssColour(getComputedStyle(document.body).getPropertyValue(name), fallback);
+}
+
+export function themePalette(): HeatPalette {
+  return {
+    background: cssColour('--vscode-editor-background', [30, 30, 30]),
+    negative: cssColour('--vscode-charts-blue', [55, 148, 255]),
+    positive: cssColour('--vscode-charts-orange', [209, 134, 22]),
+    hot: cssColour('--vscode-charts-yellow', [204, 167, 0]),
+  };
+}
+
+export interface SfpDetail {
+  element: HTMLElement;
+  /** Settles when the grid is fully painted. */
+  painted: Promise<void>;
+  dispose(): void;
+}
+
+export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: MatricesState, order: FilterOrder, onOrder: (o: FilterOrder) => void): SfpDetail {
+  const classes = sfp.classes;
+  const index = sfp.layers.indexOf(layer);
+  const next = sfp.layers[index + 1];
+  const stats = h('dl', { class: 'facts' },
+    ...[['Readout top-1', pct(layer.readoutAccuracy, 2)], ['Filters', int(layer.filters.length)], ['Mean |L(f)|', fixed(layer.meanLabels)], ['Mean noise', fixed(layer.meanNoise)],
+      ['Clusters / filter', fixed(layer.clustersPerFilter)], ['SNR A / B', `${snr(layer.snrA)} / ${snr(layer.snrB)}`], ['Empty filters', pct(layer.emptyFilters)]]
+      .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
+  const select = h('vscode-single-select', { 'aria-label': 'Order filters by', onchange: (e: Event) => onOrder((e.target as HTMLSelectElement).value as FilterOrder) },
+    h('vscode-option', { value: 'index', selected: order === 'index' }, 'filter index'),
+    h('vscode-option', { value: 'labels', selected: order === 'labels' }, 'label-set size'),
+    h('vscode-option', { value: 'noise', selected: order === 'noise' }, 'noise'),
+  );
+  const grid = h('canvas', { class: 'sfp-grid', 'data-testid': 'sfp-grid', role: 'img', 'aria-label': `SFP matrices of ${layer.filters.length} filters of ${layer.name}` });
+  const tip = h('div', { class: 'muted', 'data-testid': 'sfp-filter-info' }, 'Point at a filter to see its label set.');
+  const source = matrices.status === 'ready'
+    ? `Normalised SFP matrices (rows: true label, columns: output unit), threshold ${sfp.threshold}; outlines: clusters.`
+    : matrices.status === 'loading' ? 'Loading matrices…' : `${matrices.reason ?? 'No matrices stored.'}`;
+  const gridSection = h('section', { class: 'sfp' }, h('h3', {}, `SFP grid — ${layer.name}`), h('div', { class: 'row' }, h('span', {}, 'Order by '), select), h('p', { class: 'muted' }, source), tip, h('div', { class: 'grid-scroll' }, grid));
+
+  let job: GridJob | undefined;
+  let painted: Promise<void> = Promise.resolve();
+  if (matrices.status !== 'loading') {
+    const data = matrices.status === 'ready' && matrices.data ? matrices.data : matricesFromClusters(layer.filters, classes);
+    const outline = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0090f1';
+    const width = Math.max(320, (document.getElementById('app')?.clientWidth ?? 800) - 40);
+    job = paintGrid(grid, layer.filters, orderFilters(layer.filters, order), data, classes, sfp.threshold, themePalette(), outline, width);
+    painted = job.done;
+    grid.addEventListener('mousemove', (e) => {
+      const rect = grid.getBoundingClientRect();
+      const f = job?.filterAt(((e.clientX - rect.left) * grid.width) / rect.width, ((e.clientY - rect.top) * grid.height) / rect.height);
+      tip.textContent = f ? `Filter #${f.index}: L(f) = {${f.labels.join(', ')}}, clusters ${f.clusters.map((c) => `{${c.join(',')}}`).join(' ') || 'none'}, noise ${f.noise < 0 ? '—' : f.noise}` : 'Point at a filter to see its label set.';
+    });
+  }
+
+  const from = layer.filters.map((f) => f.labels);
+  const mask = next ? connectionMask(from, next.filters.map((f) => f.labels), classes) : outputMask(from, classes);
+  const maskCanvas = h('canvas', { class: 'mask', 'data-testid': 'connection-mask', role: 'img' });
+  maskCanvas.width = mask.cols;
+  maskCanvas.height = mask.rows;
+  const kept = cssColour('--vscode-charts-green', [55, 148, 70]);
+  const removed = cssColour('--vscode-editor-background', [30, 30, 30]);
+  maskCanvas.getContext('2d')?.putImageData(new ImageData(maskToRgba(mask, kept, removed) as Uint8ClampedArray<ArrayBuffer>, mask.cols, mask.rows), 0, 0);
+  maskCanvas.style.width = `${Math.min(640, Math.max(mask.cols, 160))}px`;
+  const maskSection = h('section', { class: 'mask-section' },
+    h('h3', {}, `AFCC connections ${layer.name} → ${next ? next.name : 'output classes'}`),
+    h('p', { class: 'muted' }, `Columns: ${mask.cols} filters of ${layer.name}; rows: ${next ? `${mask.rows} filters of ${next.name}` : `${mask.rows} classes`}. Kept iff the label sets meet: ${int(mask.keptCount)} of ${int(mask.rows * mask.cols)} (${pct(mask.keptCount / Math.max(1, mask.rows * mask.cols))}).`),
+    maskCanvas,
+  );
+  const histogram = barChart(labelSetSizeHistogram(layer.filters), { title: 'Filters per label-set size |L(f)|', xLabel: '|L(f)|', yLabel: 'filters' });
+  const element = h('section', { class: 'layer-detail', 'data-testid': 'layer-detail', 'data-layer': layer.name }, h('h2', {}, layer.name, ' ', h('span', { class: 'muted' }, layer.className)), stats, gridSection, h('div', { class: 'two-col' }, maskSection, h('section', {}, histogram)));
+  return { element, painted, dispose: () => job?.cancel() };
+}
