@@ -1,0 +1,177 @@
+// The `quench` subcommands: their flags, and how flags map onto the engine's request params.
+import type { AnalyzeParams, CompareParams, EngineMethod, EngineRequests, FinetuneOptions, PruneParams } from '../protocol/engine';
+import type { ModelFormat, PruneMethod } from '../protocol/report';
+import { type FlagSpec, type FlagValues, get, oneOf, UsageError } from './args';
+
+export const PRUNE_METHODS: readonly PruneMethod[] = ['afcc', 'magnitude', 'global-magnitude', 'l1-kernel', 'random', 'random-afcc', 'sfp-filters'];
+const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3'];
+
+export interface CommandSpec<M extends EngineMethod = EngineMethod> {
+  name: string;
+  method: M;
+  usage: string;
+  summary: string;
+  flags: FlagSpec[];
+  toParams(model: string, flags: FlagValues): EngineRequests[M]['params'];
+}
+
+const json: FlagSpec = { name: 'json', kind: 'boolean', help: 'Print the JSON report instead of tables' };
+const data: FlagSpec = { name: 'data', kind: 'string', value: '<path>', help: 'Evaluation data: IDX pair (file or folder), .npz/.npy, CIFAR binary batch, image folder' };
+const limit: FlagSpec = { name: 'limit', kind: 'int', value: '<N>', help: 'Use only the first N samples' };
+const layers: FlagSpec = { name: 'layers', kind: 'list', value: '<a,b>', help: 'Layer names (comma-separated)' };
+const threshold: FlagSpec = { name: 'threshold', kind: 'number', value: '<t>', help: 'SFP cluster threshold (default 0.3)' };
+const seed: FlagSpec = { name: 'seed', kind: 'int', value: '<n>', help: 'Random seed' };
+const readoutEpochs: FlagSpec = { name: 'readout-epochs', kind: 'int', value: '<N>', help: 'Epochs to train each SFP readout' };
+const targetSparsity: FlagSpec = { name: 'target-sparsity', kind: 'number', value: '<s>', help: 'AFCC: search the threshold to reach this sparsity (0..1) on the targeted layers' };
+const finetuneFlags: FlagSpec[] = [
+  { name: 'finetune-epochs', kind: 'int', value: '<N>', help: 'Fine-tune the pruned model for N epochs (masks kept)' },
+  { name: 'train-data', kind: 'string', value: '<path>', help: 'Fine-tuning data (default: the training split beside --data)' },
+  { name: 'train-layers', kind: 'list', value: '<a,b>', help: 'Layers to fine-tune (default: all)' },
+  { name: 'optimizer', kind: 'string', value: 'sgd|adam', help: 'Fine-tuning optimizer' },
+  { name: 'lr', kind: 'number', value: '<x>', help: 'Fine-tuning learning rate' },
+  { name: 'batch-size', kind: 'int', value: '<n>', help: 'Fine-tuning batch size' },
+];
+
+function requireData(flags: FlagValues): string {
+  const path = get.string(flags, 'data');
+  if (!path) throw new UsageError('--data <path> is required');
+  return path;
+}
+
+function fraction(flags: FlagValues, name: string): number | undefined {
+  const value = get.number(flags, name);
+  if (value !== undefined && (value < 0 || value > 1)) throw new UsageError(`--${name} must be between 0 and 1, not ${value}`);
+  return value;
+}
+
+function finetune(flags: FlagValues): FinetuneOptions | undefined {
+  const epochs = get.number(flags, 'finetune-epochs');
+  const others = ['train-data', 'train-layers', 'optimizer', 'lr', 'batch-size'].filter((n) => flags[n] !== undefined);
+  if (epochs === undefined) {
+    if (others.length > 0) throw new UsageError(`--${others[0]} needs --finetune-epochs <N>`);
+    return undefined;
+  }
+  const options: FinetuneOptions = { epochs };
+  const trainData = get.string(flags, 'train-data');
+  const trainLayers = get.list(flags, 'train-layers');
+  const optimizer = oneOf(get.string(flags, 'optimizer'), ['sgd', 'adam'] as const, 'optimizer');
+  const lr = get.number(flags, 'lr');
+  const batchSize = get.number(flags, 'batch-size');
+  if (trainData !== undefined) options.trainData = trainData;
+  if (trainLayers !== undefined) options.trainLayers = trainLayers;
+  if (optimizer !== undefined) options.optimizer = optimizer;
+  if (lr !== undefined) options.learningRate = lr;
+  if (batchSize !== undefined) options.batchSize = batchSize;
+  return options;
+}
+
+/** Drops undefined values so the params hold only what the user set. */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+const inspect: CommandSpec<'inspect'> = {
+  name: 'inspect',
+  method: 'inspect',
+  usage: 'quench inspect <model> [--json]',
+  summary: 'Per-layer parameters, zeros, sparsity, filters and MACs, with totals and file sizes.',
+  flags: [json],
+  toParams: (model) => ({ model }),
+};
+
+const evaluate: CommandSpec<'evaluate'> = {
+  name: 'eval',
+  method: 'evaluate',
+  usage: 'quench eval <model> --data <path> [--limit N] [--json]',
+  summary: 'Top-1 / top-5 accuracy, per-class accuracy, loss and the confusion matrix on a dataset.',
+  flags: [data, limit, json],
+  toParams: (model, flags) => defined({ model, data: requireData(flags), limit: get.number(flags, 'limit') }),
+};
+
+const analyze: CommandSpec<'analyze'> = {
+  name: 'analyze',
+  method: 'analyze',
+  usage: 'quench analyze <model> --data <path> [options]',
+  summary: 'Single-filter-performance (SFP) analysis: per-filter label clusters, noise and SNR per layer.',
+  flags: [data, limit, layers, readoutEpochs, threshold, seed, { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the per-filter C×C matrices to this JSON file' }, json],
+  toParams: (model, flags): AnalyzeParams =>
+    defined({
+      model,
+      data: requireData(flags),
+      limit: get.number(flags, 'limit'),
+      layers: get.list(flags, 'layers'),
+      readoutEpochs: get.number(flags, 'readout-epochs'),
+      threshold: fraction(flags, 'threshold'),
+      seed: get.number(flags, 'seed'),
+      matricesPath: get.string(flags, 'matrices'),
+    }),
+};
+
+const prune: CommandSpec<'prune'> = {
+  name: 'prune',
+  method: 'prune',
+  usage: 'quench prune <model> --data <path> [--method afcc] [options]',
+  summary: 'Prune the model (AFCC by default, or a baseline), evaluate before/after and write it beside the input.',
+  flags: [
+    data, limit,
+    { name: 'method', kind: 'string', value: '<m>', help: `Pruning method: ${PRUNE_METHODS.join(', ')} (default afcc)` },
+    layers, threshold, targetSparsity,
+    { name: 'sparsity', kind: 'number', value: '<s>', help: 'Non-AFCC methods: per-layer sparsity (0..1)' },
+    seed, readoutEpochs,
+    { name: 'recalibrate-bn', kind: 'boolean', negatable: true, help: 'Re-estimate BatchNorm statistics after masking' },
+    ...finetuneFlags,
+    { name: 'structured', kind: 'boolean', help: 'Physically remove dead filters' },
+    { name: 'out', kind: 'string', value: '<path>', help: 'Output path (default <name>.pruned.<ext> beside the input)' },
+    { name: 'format', kind: 'string', value: '<f>', help: `Output format: ${FORMATS.join(', ')} (default: same as input)` },
+    { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the SFP per-filter matrices to this JSON file' },
+    json,
+  ],
+  toParams: (model, flags): PruneParams =>
+    defined({
+      model,
+      data: requireData(flags),
+      limit: get.number(flags, 'limit'),
+      method: oneOf(get.string(flags, 'method'), PRUNE_METHODS, 'method') ?? 'afcc',
+      layers: get.list(flags, 'layers'),
+      threshold: fraction(flags, 'threshold'),
+      targetSparsity: fraction(flags, 'target-sparsity'),
+      sparsity: fraction(flags, 'sparsity'),
+      seed: get.number(flags, 'seed'),
+      readoutEpochs: get.number(flags, 'readout-epochs'),
+      recalibrateBn: get.boolean(flags, 'recalibrate-bn'),
+      finetune: finetune(flags),
+      structured: get.boolean(flags, 'structured'),
+      out: get.string(flags, 'out'),
+      format: oneOf(get.string(flags, 'format'), FORMATS, 'format'),
+      matricesPath: get.string(flags, 'matrices'),
+    }),
+};
+
+const compare: CommandSpec<'compare'> = {
+  name: 'compare',
+  method: 'compare',
+  usage: 'quench compare <model> --data <path> [--methods a,b] [options]',
+  summary: 'Run AFCC and baselines at matched sparsity on the same layers and compare accuracy.',
+  flags: [
+    data, limit,
+    { name: 'methods', kind: 'list', value: '<a,b>', help: `Methods to compare (default: all of ${PRUNE_METHODS.filter((m) => m !== 'sfp-filters').join(', ')})` },
+    layers, threshold, targetSparsity, seed, readoutEpochs, ...finetuneFlags, json,
+  ],
+  toParams: (model, flags): CompareParams => {
+    const methods = get.list(flags, 'methods')?.map((m) => oneOf(m, PRUNE_METHODS, 'methods')!) ?? PRUNE_METHODS.filter((m) => m !== 'sfp-filters');
+    return defined({
+      model,
+      data: requireData(flags),
+      limit: get.number(flags, 'limit'),
+      methods,
+      layers: get.list(flags, 'layers'),
+      threshold: fraction(flags, 'threshold'),
+      targetSparsity: fraction(flags, 'target-sparsity'),
+      seed: get.number(flags, 'seed'),
+      readoutEpochs: get.number(flags, 'readout-epochs'),
+      finetune: finetune(flags),
+    });
+  },
+};
+
+export const commands: CommandSpec[] = [inspect, evaluate, analyze, prune, compare] as CommandSpec[];
