@@ -43,7 +43,7 @@ function extensionHostLog(logsDir) {
 }
 
 test('the .vsix holds the four bundles, media and the TF.js runtime with its wasm binaries', () => {
-  for (const file of ['package.json', 'README.md', 'LICENSE.txt', 'dist/extension.js', 'dist/engine.js', 'dist/cli.js', 'dist/webview.js',
+  for (const file of ['package.json', 'readme.md', 'LICENSE.txt', 'dist/extension.js', 'dist/engine.js', 'dist/cli.js', 'dist/webview.js',
     'node_modules/@tensorflow/tfjs/dist/tf.node.js', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm']) {
     assert.ok(entries.includes(`extension/${file}`), `the .vsix lacks ${file}`);
