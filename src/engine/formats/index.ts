@@ -8,11 +8,12 @@ import { EngineFailure } from '../jobs/context';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { tfjsLayersFormat } from './tfjs';
 import { kerasH5Format } from './kerasH5';
+import { kerasV3Format } from './kerasV3';
 import { readModelJson, shardPaths } from './tfjsManifest';
 
 export type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 
-export const formats: ModelFormatHandler[] = [tfjsLayersFormat, kerasH5Format];
+export const formats: ModelFormatHandler[] = [tfjsLayersFormat, kerasH5Format, kerasV3Format];
 
 const HEAD_BYTES = 4096;
 
