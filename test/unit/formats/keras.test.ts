@@ -151,3 +151,21 @@ test('an .h5 whose weights do not fit the config names the layer', async (t) => 
   execFileSync('/usr/bin/python3', ['-c', `import h5py,sys; f=h5py.File(sys.argv[1],'a'); del f['model_weights/dense/dense/kernel:0']; f['model_weights/dense/dense/kernel:0']=[[1.0]*10]*63`, broken]);
   await rejectsWith(openModel(broken), 'bad-model', /layer "dense" has shape \[63, 10\]|weight dense\/kernel:0 of layer "dense" has shape \[63, 10\]/, broken);
 });
+
+test('the tiny TF.js model converts to .h5 and .keras and back with identical predictions', async (t) => {
+  const dir = tempDir(t);
+  const tiny = await openModel(path.join(kerasFixtures, '../tiny/model.json'));
+  const input = tf.tensor(Array.from({ length: 2 * 64 }, (_, i) => (i % 13) / 13), [2, 8, 8, 1]);
+  const reference = predictValues(tiny.model, input);
+  for (const [name, format] of [['tiny.h5', 'keras-h5'], ['tiny.keras', 'keras-v3']] as const) {
+    const out = path.join(dir, name);
+    await saveModel(tiny.model, out, format);
+    const converted = await openModel(out);
+    assert.equal(converted.format, format);
+    assert.equal(maxAbsDiff(predictValues(converted.model, input), reference), 0, name);
+    assertWeightsBitExact(tiny.model, converted.model);
+    converted.model.dispose();
+  }
+  input.dispose();
+  tiny.model.dispose();
+});
