@@ -34,6 +34,8 @@ export function initBackend(preferred?: BackendName): Promise<BackendName> {
 }
 
 async function chooseBackend(preferred?: BackendName): Promise<BackendName> {
+  // Production mode: no debug checks, and no "install tfjs-node" banner on the cpu backend.
+  tf.env().set('PROD', true);
   const forced = process.env['QUENCH_BACKEND']?.trim();
   if (forced) {
     if (!isBackendName(forced)) {
