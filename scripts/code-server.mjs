@@ -88,7 +88,7 @@ export function extensionFolderName(extensionDir = repoRoot) {
 }
 
 // Servers started by this process, killed on exit and on Ctrl-C even when a caller forgets.
-const liveServers = new Set();
+const liveServers = new Map(); // pid -> throw-away home folder
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
@@ -96,12 +96,17 @@ function killGroup(pid, signal) {
     // The group is already gone.
   }
 }
-process.on('exit', () => {
-  for (const pid of liveServers) killGroup(pid, 'SIGKILL');
-});
+function killAll() {
+  for (const [pid, home] of liveServers) {
+    killGroup(pid, 'SIGKILL');
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+  liveServers.clear();
+}
+process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
-    for (const pid of liveServers) killGroup(pid, 'SIGKILL');
+    killAll();
     process.exit(128 + os.constants.signals[signal]);
   });
 }
@@ -176,7 +181,7 @@ export async function startCodeServer({ workspace, extensionDir, vsix, trust = f
     env: { ...process.env, ...env },
   });
   fs.closeSync(logFd);
-  liveServers.add(child.pid);
+  liveServers.set(child.pid, home);
   const exited = new Promise((resolve) => child.once('exit', resolve));
 
   let stopped = false;
