@@ -48,13 +48,15 @@ async function resolveModelPath(file: string): Promise<string> {
 
 /** The handler for a model file, from its name and first 4 KiB only; null when none matches. */
 export async function detectFormat(file: string): Promise<ModelFormatHandler | null> {
+  let resolved: string;
   let head: Uint8Array;
   try {
-    head = await readHead(await resolveModelPath(file));
+    resolved = await resolveModelPath(file);
+    head = await readHead(resolved);
   } catch {
     return null;
   }
-  return formats.find((f) => f.match(file, head)) ?? null;
+  return formats.find((f) => f.match(resolved, head)) ?? null;
 }
 
 export async function openModel(file: string): Promise<LoadedModel> {

@@ -45,6 +45,7 @@ test('the public TF.js models open with the parameter counts of their README', a
     assert.equal(loaded.model.countParams(), params);
     assert.deepEqual(loaded.files, [file, path.join(publicFixtures, folder, 'group1-shard1of1.bin')]);
     assert.deepEqual(await modelFiles(path.join(publicFixtures, folder)), loaded.files);
+    assert.equal((await detectFormat(path.join(publicFixtures, folder)))?.id, 'tfjs-layers', 'a folder with model.json');
     const input = fixedInput(loaded.model, 2);
     const probabilities = predictValues(loaded.model, input);
     assert.ok(Math.abs(probabilities.slice(0, 10).reduce((a, b) => a + b, 0) - 1) < 1e-5, 'softmax rows sum to 1');
