@@ -1,5 +1,37 @@
-import type * as vscode from 'vscode';
+// Activation: a wiring list. Each feature registers itself and returns a Disposable.
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { EngineClient } from './engine/client';
+import { JobRunner } from './jobs/runner';
+import { createLog } from './log';
+import { registerActiveModelContext } from './models/activeModel';
+import { ModelIndex } from './models/discovery';
+import { InspectCache } from './models/inspectCache';
+import { registerModelsView } from './models/view';
+import { registerPanel } from './panel';
+import { ModelSettingsStore } from './state/modelSettings';
+import { RunStore } from './state/runs';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
+  const engine = new EngineClient(context.extensionPath, log);
+  const runs = new RunStore();
+  const index = new ModelIndex(engine, log);
+  const inspections = new InspectCache(engine);
+  const jobs = new JobRunner(engine, runs, () => panel, log);
+  const panel = registerPanel(context, { runs, engine, cancelJob: (jobId) => jobs.cancelById(jobId) });
+  const deps = { context, engine, index, inspections, runs, settings: new ModelSettingsStore(), jobs, panel: () => panel, log };
+  context.subscriptions.push(
+    log,
+    engine,
+    runs,
+    index,
+    jobs,
+    registerModelsView(index, inspections, runs),
+    registerActiveModelContext(index),
+    registerCommands(deps),
+  );
+  void index.refresh();
+}
 
 export function deactivate(): void {}

@@ -1,0 +1,16 @@
+// A model's remembered choices with the quench.* settings filled in where nothing is remembered.
+import * as vscode from 'vscode';
+import type { PruneMethod } from '../../protocol/report';
+import type { ModelChoices } from '../state/modelSettings';
+import type { CommandDeps } from './deps';
+
+export async function jobDefaults(deps: CommandDeps, modelPath: string): Promise<ModelChoices & { method: PruneMethod; readoutEpochs: number; finetuneEpochs: number }> {
+  const config = vscode.workspace.getConfiguration('quench');
+  const remembered = await deps.settings.get(modelPath);
+  return {
+    ...remembered,
+    method: remembered.method ?? config.get<PruneMethod>('defaultMethod', 'afcc'),
+    readoutEpochs: remembered.readoutEpochs ?? config.get<number>('readoutEpochs', 5),
+    finetuneEpochs: remembered.finetuneEpochs ?? config.get<number>('finetuneEpochs', 0),
+  };
+}
