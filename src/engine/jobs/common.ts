@@ -9,6 +9,7 @@ import type { Dataset } from '../data/types';
 import { sha256Files } from '../data/files';
 import { outputClasses } from '../eval/evaluate';
 import { openModel, type LoadedModel } from '../formats';
+import { assertFiniteWeights, assertModelFitsBudget } from '../limits';
 import { throwIfCancelled, type JobContext } from './context';
 
 export { sha256File, sha256Files } from '../data/files';
@@ -36,8 +37,16 @@ export class Stopwatch {
 export async function loadModelForJob(modelPath: string, ctx: JobContext): Promise<LoadedModel> {
   throwIfCancelled(ctx);
   ctx.progress({ stage: 'load-model', message: `Opening ${path.basename(modelPath)}` });
+  // Sizes come from headers, so a model too large for the memory budget is refused before loading.
+  await assertModelFitsBudget(modelPath);
   const loaded = await openModel(modelPath);
-  throwIfCancelled(ctx);
+  try {
+    assertFiniteWeights(loaded.model, loaded.path);
+    throwIfCancelled(ctx);
+  } catch (error) {
+    disposeModel(loaded);
+    throw error;
+  }
   return loaded;
 }
 
