@@ -2,6 +2,7 @@
 // traversal and sizes are capped before anything is inflated.
 import { unzipSync, zipSync } from 'fflate';
 import { EngineFailure } from '../jobs/context';
+import { budgetPhrase, formatBytes, memoryBudgetBytes } from '../limits/budget';
 
 /** Per-entry cap on the uncompressed size (JSON parts are small; weights can be large). */
 export const MAX_ENTRY_BYTES = 2 * 1024 ** 3;
@@ -28,6 +29,9 @@ export function readZip(data: Uint8Array, file: string): Map<string, Uint8Array>
           problem ??= new EngineFailure('bad-model', `the archive entry ${JSON.stringify(entry.name)} points outside the archive`, file);
         } else if (entry.originalSize > cap) {
           problem ??= new EngineFailure('bad-model', `the archive entry ${entry.name} is ${entry.originalSize} bytes, over the ${cap} byte limit`, file);
+        } else if (entry.originalSize > memoryBudgetBytes()) {
+          // fflate allocates the declared size up front: a 100-byte file can claim 4 GB.
+          problem ??= new EngineFailure('too-large', `the archive entry ${entry.name} unpacks to ${formatBytes(entry.originalSize)}, over ${budgetPhrase()}`, file);
         } else if (count > MAX_ENTRIES) {
           problem ??= new EngineFailure('bad-model', `the archive has more than ${MAX_ENTRIES} entries`, file);
         }
