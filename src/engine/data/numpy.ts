@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import { EngineFailure } from '../jobs/context';
+import { budgetPhrase, formatBytes, memoryBudgetBytes } from '../limits/budget';
 import { combineHashes, readFileOrFail, sha256Bytes } from './files';
 import { itemBytes, type NpyArray, parseNpy, readElements } from './npy';
 import type { ImageSource, RawImage, SourceOptions } from './source';
@@ -14,10 +15,15 @@ const TRAIN_KEYS: [string, string][] = [['x_train', 'y_train'], ['train_images',
 export async function openNpz(file: string, options: SourceOptions = {}): Promise<ImageSource> {
   const zipped = await readFileOrFail(file);
   let members: Record<string, Uint8Array>;
+  let declared = 0;
   try {
-    members = unzipSync(zipped);
+    // fflate allocates each member's declared size before inflating: check it against the budget.
+    members = unzipSync(zipped, { filter: (entry) => (declared += entry.originalSize) <= memoryBudgetBytes() });
   } catch (error) {
     throw new EngineFailure('bad-data', `not a readable .npz (zip) file: ${(error as Error).message}`, file);
+  }
+  if (declared > memoryBudgetBytes()) {
+    throw new EngineFailure('too-large', `the arrays in the .npz unpack to ${formatBytes(declared)} or more, over ${budgetPhrase()}`, file);
   }
   const names = Object.keys(members).filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
   const keyPairs = options.split === 'train' ? TRAIN_KEYS : TEST_KEYS;
