@@ -57,6 +57,12 @@ export function createDataset(source: ImageSource, expect: ModelExpectations, de
         writeImage(image, target, prep, x, k * per);
         y[k] = source.labels[indices[k]!]!;
       });
+      // Float arrays can carry NaN / Inf, and so can a std of 0: such inputs make every result NaN.
+      const bad = x.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        const sample = indices[Math.floor(bad / per)]!;
+        throw new EngineFailure('bad-data', `sample ${sample} holds NaN or infinite values after preprocessing`, source.fileOf(sample));
+      }
       yield { x: tf.tensor4d(x, [indices.length, ...target]), y };
     }
   }
