@@ -67,8 +67,9 @@ export async function readModelJson(file: string): Promise<TfjsModelJson> {
       throw new EngineFailure('bad-model', `weightsManifest group ${g + 1} lacks "paths" or "weights"`, file);
     }
     for (const shard of group.paths) {
-      if (typeof shard !== 'string' || /^[a-z]+:\/\//i.test(shard) || path.isAbsolute(shard)) {
-        throw new EngineFailure('unsupported', `weight shard path ${JSON.stringify(shard)} is not a relative file path`, file);
+      // '..' would let a model.json read any file on the disk as its weights.
+      if (typeof shard !== 'string' || /^[a-z]+:\/\//i.test(shard) || path.isAbsolute(shard) || shard.split(/[\\/]/).includes('..')) {
+        throw new EngineFailure('unsupported', `weight shard path ${JSON.stringify(shard)} is not a relative file path inside the model's folder`, file);
       }
     }
   }
