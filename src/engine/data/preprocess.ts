@@ -70,5 +70,5 @@ export function resizeImage(image: RawImage, th: number, tw: number, method: 'bi
 
 /** Channel conversions writeImage can do: same count, gray -> RGB, RGB(A) -> gray, RGBA -> RGB. */
 export function channelsCompatible(source: number, target: number): boolean {
-  return source === target || source === 1 || ((source === 3 || source === 4) && (target === 1 || target === 3));
+  return source === target || (source === 1 && target === 3) || ((source === 3 || source === 4) && (target === 1 || target === 3));
 }
