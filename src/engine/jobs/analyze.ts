@@ -1,8 +1,94 @@
+// `analyze`: the SFP analysis of METHOD.md §3-§6 — per analysed layer the readout accuracy, the
+// filters' clusters and label sets, noise and SNR — and optionally the matrices side file.
+import * as path from 'node:path';
 import type { AnalyzeParams } from '../../protocol/engine';
-import type { AnalyzeReport } from '../../protocol/report';
-import { EngineFailure, type JobContext } from './context';
+import type { AnalyzeReport, SfpMatricesFile } from '../../protocol/report';
+import { SCHEMA_VERSION } from '../../protocol/report';
+import { initBackend } from '../backend';
+import { findTrainingSplit } from '../data';
+import type { Dataset } from '../data/types';
+import { writeFilesAtomically } from '../formats/atomic';
+import type { LoadedModel } from '../formats';
+import { analyzeSfp, DEFAULT_SFP, sfpSection, type SfpAnalysis, type SfpOptions } from '../sfp/analyze';
+import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
+import { EngineFailure, throwIfCancelled, type JobContext } from './context';
 
-// Replaced by the issue that builds this job.
-export async function analyzeJob(_params: AnalyzeParams, _ctx: JobContext): Promise<AnalyzeReport> {
-  throw new EngineFailure('unsupported', 'The analyze job is not built yet.');
+/**
+ * Training data for readouts, BatchNorm re-estimation and fine-tuning: the named path, else the
+ * training split found beside the evaluation data, else none (callers then split or skip).
+ */
+export async function openTrainingData(
+  named: string | undefined,
+  evalPath: string,
+  loaded: LoadedModel,
+  notes: string[],
+): Promise<Dataset | null> {
+  if (named) return loadDatasetForModel(named, loaded, { split: 'train' });
+  const found = await findTrainingSplit(evalPath);
+  if (!found) return null;
+  notes.push(`Training data found beside the evaluation data: ${found.path}.`);
+  return loadDatasetForModel(found.path, loaded, { split: found.split });
+}
+
+/** SFP options from job parameters. */
+export function sfpOptions(params: { readoutEpochs?: number; seed?: number; threshold?: number }, overrides: Partial<SfpOptions>): SfpOptions {
+  const epochs = params.readoutEpochs ?? DEFAULT_SFP.readout.epochs;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new EngineFailure('mismatch', `readout epochs must be a positive integer (got ${epochs})`);
+  const threshold = params.threshold ?? DEFAULT_SFP.threshold;
+  if (!(threshold >= 0 && threshold < 1)) throw new EngineFailure('mismatch', `the cluster threshold must be in [0, 1) (got ${threshold})`);
+  return { ...DEFAULT_SFP, threshold, ...overrides, readout: { ...DEFAULT_SFP.readout, epochs, seed: params.seed ?? DEFAULT_SFP.readout.seed } };
+}
+
+/** Runs the analysis and turns plain errors (a missing layer, a class mismatch) into readable failures. */
+export async function runSfp(loaded: LoadedModel, data: Dataset, options: SfpOptions, ctx: JobContext): Promise<SfpAnalysis> {
+  try {
+    return await analyzeSfp(loaded.model, data, options, ctx);
+  } catch (error) {
+    if (error instanceof Error && error.constructor === Error) throw new EngineFailure('mismatch', error.message, loaded.path);
+    throw error;
+  }
+}
+
+export async function writeMatricesFile(analysis: SfpAnalysis, file: string, protectedFiles: string[]): Promise<string> {
+  const content: SfpMatricesFile = {
+    schemaVersion: SCHEMA_VERSION,
+    classes: analysis.classes,
+    layers: analysis.layers.map((l) => ({ name: l.block.name, filters: l.matrices.filters, data: Array.from(l.matrices.data, (v) => Math.round(v * 1e6) / 1e6) })),
+  };
+  const [written] = await writeFilesAtomically([{ path: file, data: JSON.stringify(content) }], protectedFiles);
+  return written;
+}
+
+export async function analyzeJob(params: AnalyzeParams, ctx: JobContext): Promise<AnalyzeReport> {
+  const watch = new Stopwatch();
+  const backend = await initBackend();
+  const loaded = await loadModelForJob(params.model, ctx);
+  const opened: Dataset[] = [];
+  try {
+    watch.lap('load');
+    const notes: string[] = [];
+    const data = await loadDatasetForModel(params.data, loaded, { limit: params.limit });
+    opened.push(data);
+    if (data.info.note) notes.push(data.info.note);
+    const train = await openTrainingData(params.trainData, params.data, loaded, notes);
+    if (train) opened.push(train);
+    watch.lap('read-data');
+    const base = await reportBase('analyze', loaded, backend);
+    const options = sfpOptions(params, { blocks: params.layers, trainData: train ?? undefined });
+    const analysis = await runSfp(loaded, data, options, ctx);
+    throwIfCancelled(ctx);
+    const timings = [...watch.timings(), ...analysis.timings];
+    let started = performance.now();
+    const section = sfpSection(analysis, options.threshold);
+    timings.push({ stage: 'clusters', seconds: (performance.now() - started) / 1000 });
+    if (params.matricesPath) {
+      started = performance.now();
+      section.matricesPath = await writeMatricesFile(analysis, path.resolve(params.matricesPath), loaded.files);
+      timings.push({ stage: 'write-matrices', seconds: (performance.now() - started) / 1000 });
+    }
+    return { ...base, dataset: data.info, sfp: section, timings: timings.map((t) => ({ ...t, seconds: Math.round(t.seconds * 1000) / 1000 })), notes: [...notes, ...analysis.notes] };
+  } finally {
+    opened.forEach((d) => d.close?.());
+    disposeModel(loaded);
+  }
 }

@@ -77,12 +77,11 @@ export async function trainReadouts(
           slots.forEach(({ slot }, i) => {
             const x = keep ? (tf.gather(batch.features[slot], keep) as tf.Tensor2D) : batch.features[slot];
             const next = tf.tidy(() => {
-              const { value, grads } = tf.variableGrads(() => readoutLoss(x, kernels[i], labels, options.weightDecay), [kernels[i]]);
-              const g = grads[kernels[i].name];
-              const v = velocities[i].mul(options.momentum).add(g);
-              kernels[i].assign(kernels[i].sub(g.add(v.mul(options.momentum)).mul(learningRate)));
+              const { loss, gradient } = readoutStep(x, kernels[i], labels, options.weightDecay);
+              const v = velocities[i].mul(options.momentum).add(gradient);
+              kernels[i].assign(kernels[i].sub(gradient.add(v.mul(options.momentum)).mul(learningRate)));
               velocities[i].assign(v as tf.Tensor2D);
-              return tf.add(lossSums[i], value) as tf.Scalar;
+              return tf.add(lossSums[i], loss) as tf.Scalar;
             });
             lossSums[i].dispose();
             lossSums[i] = next;
@@ -106,8 +105,17 @@ export async function trainReadouts(
   }
 }
 
-function readoutLoss(x: tf.Tensor2D, kernel: tf.Tensor2D, labels: tf.Tensor2D, weightDecay: number): tf.Scalar {
+/**
+ * Loss and gradient of mean softmax cross-entropy + (α/2)·Σw² for logits = x·W, written out:
+ * ∂/∂W = xᵀ·(softmax − y)/N + α·W. Several times faster than tf.variableGrads on wasm.
+ */
+function readoutStep(x: tf.Tensor2D, kernel: tf.Tensor2D, labels: tf.Tensor2D, weightDecay: number): { loss: tf.Scalar; gradient: tf.Tensor2D } {
+  const n = x.shape[0];
   const logits = tf.matMul(x, kernel);
-  const ce = tf.losses.softmaxCrossEntropy(labels, logits);
-  return tf.add(ce, tf.sum(tf.square(kernel)).mul(weightDecay / 2)) as tf.Scalar;
+  const logProbs = tf.logSoftmax(logits);
+  const ce = tf.neg(tf.sum(tf.mul(labels, logProbs))).div(n);
+  const loss = tf.add(ce, tf.sum(tf.square(kernel)).mul(weightDecay / 2)) as tf.Scalar;
+  const delta = tf.sub(tf.exp(logProbs), labels).div(n);
+  const gradient = tf.add(tf.matMul(x.transpose(), delta), tf.mul(kernel, weightDecay)) as tf.Tensor2D;
+  return { loss, gradient };
 }

@@ -1,0 +1,103 @@
+// The pruning steps the prune and compare jobs share: which layers, which SFP, which masks, and
+// the per-layer rows of the report.
+import type * as tf from '@tensorflow/tfjs';
+import type { LayerCounts, PrunedLayer, PruneMethod } from '../../protocol/report';
+import type { SfpAnalysis } from '../sfp/analyze';
+import type { ModelGraph } from '../sfp/graph';
+import { defaultTargets, requireLinked } from './afcc';
+import { afccPlan, baselinePlan, zerosAtSparsity, zerosOf, type MaskPlan } from './methods';
+import { labelSetsAt } from './threshold';
+import type { MaskSet } from './types';
+
+export type MaskMethod = Exclude<PruneMethod, 'sfp-filters'>;
+
+export function needsSfp(method: PruneMethod): boolean {
+  return method === 'afcc' || method === 'random-afcc';
+}
+
+/** The consumer kernels to mask: the named layers, or the default of METHOD.md §14. */
+export function resolveTargets(graph: ModelGraph, layers: string[] | undefined, method: PruneMethod): string[] {
+  const targets = layers && layers.length > 0 ? layers : defaultTargets(graph);
+  if (targets.length === 0) throw new Error('The model has no pair of linked Conv2D/Dense layers to prune.');
+  // AFCC needs a producer block for every target; the baselines only need a kernel.
+  if (needsSfp(method)) targets.forEach((t) => requireLinked(graph, t));
+  return targets;
+}
+
+export interface PlanRequest {
+  method: MaskMethod;
+  graph: ModelGraph;
+  targets: string[];
+  seed: number;
+  threshold: number;
+  targetSparsity?: number;
+  sparsity?: number;
+  analysis?: SfpAnalysis;
+}
+
+/**
+ * Masks for one method used alone. AFCC: at the threshold or the searched one. random-afcc: its
+ * own structure (k matched to the measured |L|), brought to --sparsity when given. Other
+ * baselines need --sparsity (or --target-sparsity) per targeted layer.
+ */
+export function planMasks(request: PlanRequest): MaskPlan {
+  const { method, graph, targets, seed, analysis } = request;
+  if (method === 'afcc') return afccPlan(need(analysis), targets, request.threshold, request.targetSparsity);
+  const level = request.sparsity ?? request.targetSparsity;
+  if (method === 'random-afcc') {
+    const measured = labelSetsAt(need(analysis), request.threshold);
+    const zeros = level !== undefined ? zerosAtSparsity(graph, targets, level) : new Map<string, number>();
+    return baselinePlan(method, graph, targets, zeros, seed, measured);
+  }
+  if (level === undefined) throw new Error(`--method ${method} needs --sparsity (the share of each targeted layer's weights to remove).`);
+  return baselinePlan(method, graph, targets, zerosAtSparsity(graph, targets, level), seed);
+}
+
+/** A baseline at the reference masks' exact per-layer zeros (compare). */
+export function planAtReference(method: MaskMethod, request: Omit<PlanRequest, 'method'>, reference: MaskSet, referenceThreshold: number): MaskPlan {
+  const measured = request.analysis ? labelSetsAt(request.analysis, referenceThreshold) : undefined;
+  if (method === 'afcc') return { method, masks: reference, threshold: referenceThreshold, notes: [] };
+  return baselinePlan(method, request.graph, request.targets, zerosOf(reference), request.seed, measured);
+}
+
+function need(analysis: SfpAnalysis | undefined): SfpAnalysis {
+  if (!analysis) throw new Error('This method needs the SFP analysis of the model.');
+  return analysis;
+}
+
+/** Report rows for every layer with weights; targeted = its kernel was masked. */
+export function prunedLayers(
+  model: tf.LayersModel,
+  before: Map<string, LayerCounts>,
+  after: Map<string, LayerCounts>,
+  masks: MaskSet,
+  threshold?: number,
+): PrunedLayer[] {
+  const masked = new Set(masks.map((m) => m.layer));
+  return model.layers
+    .filter((l) => before.has(l.name) && after.has(l.name))
+    .map((l) => ({
+      name: l.name,
+      className: l.getClassName(),
+      targeted: masked.has(l.name),
+      before: before.get(l.name)!,
+      after: after.get(l.name)!,
+      ...(masked.has(l.name) && threshold !== undefined ? { threshold } : {}),
+    }));
+}
+
+/** Zeros over the masked kernels themselves (pre-existing zeros included). */
+export function kernelSparsity(model: tf.LayersModel, masks: MaskSet): { perLayer: Record<string, number>; overall: number } {
+  const perLayer: Record<string, number> = {};
+  let zeros = 0;
+  let size = 0;
+  for (const m of masks) {
+    const values = model.getLayer(m.layer).getWeights()[0].dataSync();
+    let z = 0;
+    for (let i = 0; i < values.length; i++) if (values[i] === 0) z++;
+    perLayer[m.layer] = z / values.length;
+    zeros += z;
+    size += values.length;
+  }
+  return { perLayer, overall: size === 0 ? 0 : zeros / size };
+}
