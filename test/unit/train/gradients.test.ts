@@ -10,7 +10,7 @@ import { maxAbsDiff, useBackend } from './helpers';
 describe('fast-path gradients equal tfjs autodiff (cpu)', () => {
   before(() => useBackend('cpu'));
 
-  const cases: { name: string; input: number[]; kernel: number[]; strides: [number, number]; padding: 'same' | 'valid' }[] = [
+  const cases: { name: string; input: [number, number, number, number]; kernel: [number, number, number, number]; strides: [number, number]; padding: 'same' | 'valid' }[] = [
     { name: '3x3 same', input: [2, 7, 6, 3], kernel: [3, 3, 3, 4], strides: [1, 1], padding: 'same' },
     { name: '3x3 valid', input: [2, 7, 6, 3], kernel: [3, 3, 3, 4], strides: [1, 1], padding: 'valid' },
     { name: '2x3 stride 2 same', input: [2, 8, 7, 2], kernel: [2, 3, 2, 5], strides: [2, 2], padding: 'same' },
