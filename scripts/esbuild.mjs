@@ -26,6 +26,8 @@ const builds = [
   { ...common, entryPoints: ['src/engine/main.ts'], outfile: 'dist/engine.js', platform: 'node', format: 'cjs', target: 'node20', external: engineExternals, ...nodeEsmShim },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: engineExternals, define: nodeEsmShim.define, banner: { js: '#!/usr/bin/env node\n' + nodeEsmShim.banner.js } },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // The extension-host test suite; mocha resolves from node_modules at run time.
+  { ...common, entryPoints: ['test/integration/suite/index.ts'], outfile: 'dist/test/integration/suite.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] },
 ];
 
 if (watch) {

@@ -1,0 +1,50 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { copyInto, createModelFixtures, extensionPath, listModels, scratch, waitFor } from './helpers';
+
+export function discoveryTests(): void {
+  describe('discovery', () => {
+    let files: ReturnType<typeof createModelFixtures>;
+    before(() => {
+      files = createModelFixtures();
+    });
+
+    it('finds each format and rejects look-alikes with a reason', async () => {
+      const models = await vscode.commands.executeCommand<{ path: string; format: string }[]>('quench.refreshModels');
+      const formatOf = (p: string) => models.find((m) => m.path === p)?.format;
+      assert.equal(formatOf(files.tiny), 'tfjs-layers');
+      assert.equal(formatOf(files.h5), 'keras-h5');
+      assert.equal(formatOf(files.keras), 'keras-v3');
+      assert.equal(formatOf(files.fakeJson), undefined, 'a model.json that is not a model');
+      assert.equal(formatOf(files.fakeH5), undefined, 'an .h5 that is not Keras');
+      const { rejected } = await listModels();
+      assert.match(rejected[files.fakeJson] ?? '', /\S/, 'the look-alike model.json has a reason');
+      assert.match(rejected[files.fakeH5] ?? '', /\S/, 'the non-Keras .h5 has a reason');
+    });
+
+    it('skips node_modules', async () => {
+      const hidden = scratch('node_modules', 'pkg', 'model.json');
+      copyInto(path.dirname(hidden), files.tiny, path.join(path.dirname(files.tiny), 'group1-shard1of1.bin'));
+      const models = await vscode.commands.executeCommand<{ path: string }[]>('quench.refreshModels');
+      assert.ok(!models.some((m) => m.path === hidden));
+    });
+
+    it('follows files created and deleted on disk', async () => {
+      const target = scratch('watched', 'model.json');
+      copyInto(path.dirname(target), path.join(extensionPath(), 'test/fixtures/tiny/group1-shard1of1.bin'));
+      fs.copyFileSync(files.tiny, target);
+      await waitFor('the new model to be listed', async () => (await listModels()).models.some((m) => m.path === target) || undefined);
+      fs.rmSync(path.dirname(target), { recursive: true, force: true });
+      await waitFor('the deleted model to leave the list', async () => !(await listModels()).models.some((m) => m.path === target) || undefined);
+    });
+
+    it('sets quench.modelFiles for the when clauses (visible through the menus)', async () => {
+      // Context keys cannot be read back through the API; the Models view's source of truth is the list.
+      const { models } = await listModels();
+      assert.ok(models.length >= 3);
+      for (const m of models) assert.ok(path.isAbsolute(m.path));
+    });
+  });
+}
