@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../../scripts/code-server.mjs';
-import { findWebviewFrame, makeWorkspace, openWorkbench, paletteCommands, runCommand, screenshot } from './workbench.mjs';
+import { findWebviewFrame, makeWorkspace, openWorkbench, paletteCommands, runCommand, screenshot, tfjsModels } from './workbench.mjs';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 const paletteTitle = (id) => {
@@ -24,17 +24,30 @@ test('palette → Quench: Inspect Model → the report panel shows the model', {
       assert.ok(offered.includes(paletteTitle(id)), `palette lacks ${paletteTitle(id)}; offered: ${offered.join(', ')}`);
     }
 
+    const [model] = tfjsModels(workspace.dir);
+    assert.ok(model, 'the e2e workspace holds no TF.js model');
     await runCommand(page, paletteTitle('quench.inspectModel'));
-    // From the palette the command asks which model; take the first one it discovered.
-    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+    // From the palette the command asks which model.
+    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: model.name }).first();
     if (await pick.isVisible({ timeout: 20_000 }).catch(() => false)) await pick.click();
 
-    const panel = await findWebviewFrame(page, () => {
+    // The overview names the model and its parameter count (counted here from the weights manifest).
+    const expected = { name: model.name, params: model.params.toLocaleString('en-US') };
+    const panel = await findWebviewFrame(page, ({ name, params }) => {
       const text = document.body?.innerText ?? '';
-      return /conv2d/i.test(text) && /param/i.test(text);
-    }, 120_000);
+      return text.includes(name) && text.includes(params);
+    }, expected, 120_000);
     const shot = await screenshot(page, 'panel-inspect');
-    assert.ok(panel, `no webview showed the inspected model's layers (screenshot: ${shot}); console errors:\n${workbench.consoleErrors.slice(-10).join('\n')}`);
+    assert.ok(panel, `no webview showed ${model.name} with ${expected.params} parameters (screenshot: ${shot}); console errors:\n${workbench.consoleErrors.slice(-10).join('\n')}`);
+
+    // The Layers tab lists every weighted layer of the model.
+    await panel.getByText('Layers', { exact: true }).first().click();
+    const layerNames = JSON.parse(fs.readFileSync(path.join(workspace.dir, model.file), 'utf8'))
+      .weightsManifest.flatMap((g) => g.weights).map((w) => w.name.split('/')[0]);
+    for (const layer of new Set(layerNames)) {
+      await panel.getByText(new RegExp(`(^|\\s)${layer}(\\s|$)`)).first().waitFor({ state: 'visible', timeout: 15_000 });
+    }
+    await screenshot(page, 'panel-inspect-layers');
     // The README's screenshot is refreshed on request only, so test runs leave the tree clean.
     if (process.env.QUENCH_UPDATE_SCREENSHOT === '1') fs.copyFileSync(shot, path.join(repoRoot, 'docs', 'screenshot-panel.png'));
   } finally {

@@ -30,6 +30,19 @@ export function makeWorkspace() {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The TF.js layers models in a workspace, by path, with their parameter count from the weights manifest. */
+export function tfjsModels(dir) {
+  return fs.readdirSync(dir, { recursive: true })
+    .filter((f) => path.basename(f) === 'model.json' && !f.split(path.sep).includes('.quench'))
+    .sort()
+    .map((f) => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      const params = manifest.weightsManifest.flatMap((group) => group.weights)
+        .reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+      return { file: f, name: path.basename(path.dirname(f)), params };
+    });
+}
+
 /** Starts code-server + Chromium on a workspace; `close()` stops both, also after a failure. */
 export async function openWorkbench({ workspace, extensionDir, vsix }) {
   const server = await startCodeServer({ workspace, extensionDir, vsix });
@@ -66,29 +79,39 @@ export async function runCommand(page, title) {
   await row.click();
 }
 
-/** Labels of the Quench commands the palette offers. */
-export async function paletteCommands(page, prefix) {
+/**
+ * Labels of the palette commands starting with `prefix`. Extension contributions register a little
+ * after the workbench paints, so the palette is re-queried until they show or the timeout passes.
+ */
+export async function paletteCommands(page, prefix, timeoutMs = 60_000) {
   await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(`>${prefix}`);
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
-  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
-  const labels = await rows.allTextContents();
+  const deadline = Date.now() + timeoutMs;
+  let labels = [];
+  while (Date.now() < deadline) {
+    await input.fill('>');
+    await input.fill(`>${prefix}`);
+    await page.waitForTimeout(500);
+    labels = (await rows.allTextContents()).filter((label) => label.startsWith(prefix));
+    if (labels.length) break;
+    await page.waitForTimeout(1000);
+  }
   await page.keyboard.press('Escape');
   return labels;
 }
 
 /**
  * The frame that holds a webview's own document. VS Code nests it: workbench → webview host
- * iframe → active frame. Returns the first frame whose body satisfies `ready` within the timeout.
+ * iframe → active frame. Returns the first frame where `ready(arg)` holds within the timeout.
  */
-export async function findWebviewFrame(page, ready, timeoutMs = 60_000) {
+export async function findWebviewFrame(page, ready, arg, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
       if (frame === page.mainFrame() || !frame.parentFrame() || frame.parentFrame() === page.mainFrame()) continue;
-      const ok = await frame.evaluate(ready).catch(() => false);
+      const ok = await frame.evaluate(ready, arg).catch(() => false);
       if (ok) return frame;
     }
     await page.waitForTimeout(500);
