@@ -34,8 +34,6 @@ export function initBackend(preferred?: BackendName): Promise<BackendName> {
 }
 
 async function chooseBackend(preferred?: BackendName): Promise<BackendName> {
-  // Production mode: no debug checks, and no "install tfjs-node" banner on the cpu backend.
-  tf.env().set('PROD', true);
   const forced = process.env['QUENCH_BACKEND']?.trim();
   if (forced) {
     if (!isBackendName(forced)) {
@@ -63,6 +61,8 @@ async function chooseBackend(preferred?: BackendName): Promise<BackendName> {
 
 /** Switches to `name` (loading it first); throws EngineFailure('backend') when it cannot load. */
 export async function useBackend(name: BackendName): Promise<void> {
+  // Production mode: no debug checks, and no "install tfjs-node" banner on the cpu backend.
+  tf.env().set('PROD', true);
   if (!isRegistered(name)) {
     throw new EngineFailure('backend', backendUnavailableMessage(name));
   }

@@ -1,0 +1,77 @@
+// Evaluation throughput (samples/s) per backend on a real model over the 10k test set, against
+// plain tfjs-layers `model.predict` on the cpu backend, measured in one run (ratios, not absolutes).
+// Usage: npx tsx bench/eval.bench.ts [--model <model.json>] [--data <dataset>] [--cpu-samples N]
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../src/protocol/report';
+import { availableBackends, useBackend } from '../src/engine/backend';
+import { openDataset } from '../src/engine/data';
+import { evaluate } from '../src/engine/eval/evaluate';
+import { openModel } from '../src/engine/formats';
+import { quietContext } from '../src/engine/jobs/context';
+
+const repoRoot = path.resolve(__dirname, '..');
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+}
+const modelPath = arg('model', path.resolve(repoRoot, '../shared/fixtures/public/mnist-tfjs-small/model.json'));
+const dataPath = arg('data', path.resolve(repoRoot, '../shared/fixtures/public/mnist-test'));
+// The cpu backend is ~20x slower: time it on a prefix of the test set and report samples/s.
+const cpuSamples = Number(arg('cpu-samples', '2000'));
+
+interface Row {
+  what: string;
+  backend: BackendName;
+  samples: number;
+  seconds: number;
+  top1?: number;
+}
+
+async function evaluateOn(backend: BackendName, limit?: number): Promise<Row> {
+  await useBackend(backend);
+  const loaded = await openModel(modelPath);
+  const dataset = await openDataset(dataPath, { inputShape: loaded.model.inputs[0]!.shape.slice(1), classes: 10, limit });
+  await evaluate(loaded.model, dataset, quietContext(), { limit: 256 }); // warm-up: kernels, wasm compile
+  const started = performance.now();
+  const result = await evaluate(loaded.model, dataset, quietContext());
+  const seconds = (performance.now() - started) / 1000;
+  loaded.model.dispose();
+  return { what: 'quench evaluate', backend, samples: result.accuracy.samples, seconds, top1: result.accuracy.top1 };
+}
+
+/** The baseline: all samples as one float tensor, model.predict with its default batch size (32). */
+async function plainPredict(limit: number): Promise<Row> {
+  await useBackend('cpu');
+  const loaded = await openModel(modelPath);
+  const dataset = await openDataset(dataPath, { inputShape: loaded.model.inputs[0]!.shape.slice(1), classes: 10, limit });
+  const parts: tf.Tensor4D[] = [];
+  for await (const batch of dataset.batches({ batchSize: limit })) parts.push(batch.x);
+  const x = parts[0]!;
+  tf.tidy(() => loaded.model.predict(x.slice(0, 32)));
+  const started = performance.now();
+  const y = loaded.model.predict(x) as tf.Tensor;
+  await y.data();
+  const seconds = (performance.now() - started) / 1000;
+  tf.dispose([x, y]);
+  loaded.model.dispose();
+  return { what: 'tfjs-layers model.predict', backend: 'cpu', samples: limit, seconds };
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const backends = availableBackends();
+  for (const backend of backends.filter((b) => b !== 'cpu')) rows.push(await evaluateOn(backend));
+  rows.push(await evaluateOn('cpu', cpuSamples));
+  rows.push(await plainPredict(cpuSamples));
+  const baseline = rows[rows.length - 1]!;
+  const rate = (r: Row) => r.samples / r.seconds;
+  console.log(`model ${path.relative(repoRoot, modelPath)}, data ${path.relative(repoRoot, dataPath)}; node ${process.version}; backends available: ${backends.join(', ')}`);
+  console.log('| what | backend | samples | seconds | samples/s | vs plain cpu predict | top-1 |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.what} | ${r.backend} | ${r.samples} | ${r.seconds.toFixed(2)} | ${Math.round(rate(r))} | ${(rate(r) / rate(baseline)).toFixed(1)}x | ${r.top1 === undefined ? '-' : r.top1.toFixed(4)} |`);
+  }
+}
+
+void main();
