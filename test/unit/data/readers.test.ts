@@ -1,6 +1,6 @@
 // Every dataset reader on small generated files: values after preprocessing, labels, layouts.
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -197,5 +197,27 @@ describe('image folders', () => {
     for (let p = 0; p < 16; p++) assert.ok(Math.abs(x[p]! - ((p % 4) * 60) / 255) < 1e-6, `png pixel ${p}`);
     for (let p = 16; p < 32; p++) assert.ok(Math.abs(x[p]! - 128 / 255) < 3 / 255, `jpeg pixel ${p}`);
     for (let p = 32; p < 48; p++) assert.ok(Math.abs(x[p]! - 0.299) < 1e-6, 'red -> luminance 0.299, resized 8x8 -> 4x4');
+  });
+});
+
+describe('real data', () => {
+  const fashion = '/usr/share/datasets/fashion-mnist';
+  it('Fashion-MNIST test set: 10,000 images, 1,000 per class, training split beside it', { skip: !existsSync(fashion) && `${fashion} is absent (apt-get install dataset-fashion-mnist)` }, async () => {
+    const ds = await openDataset(fashion, { inputShape: [28, 28, 1], classes: 10 });
+    assert.equal(ds.size, 10_000);
+    assert.equal(ds.info.split, 'test');
+    const labels = await ds.labels();
+    assert.equal(labels[0], 9, 'the first test image is an ankle boot');
+    const counts = new Array<number>(10).fill(0);
+    labels.forEach((l) => counts[l]!++);
+    assert.deepEqual(counts, new Array<number>(10).fill(1000));
+    const first = ds.batches({ batchSize: 1 })[Symbol.asyncIterator]();
+    const batch = (await first.next()).value!;
+    const x = batch.x.dataSync();
+    batch.x.dispose();
+    await first.return?.();
+    assert.ok(Math.max(...x) <= 1 && Math.min(...x) >= 0 && Math.max(...x) > 0.9);
+    const train = await findTrainingSplit(fashion);
+    assert.ok(train && /train-images-idx3-ubyte\.gz$/.test(train.path));
   });
 });
