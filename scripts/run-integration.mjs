@@ -2,6 +2,7 @@
 // `npm run build`) inside code-server's real extension host, with this repository as the extension
 // under development and examples/ as the workspace. The suite writes its results as JSON; this
 // runner reads them and fails on any failure, on zero tests, and on a missing results file.
+// A copy of the results is kept in test-results/<name>.json.
 //
 //   node scripts/run-integration.mjs                  the extension's suite
 //   node scripts/run-integration.mjs --harness-check  test/integration/harness-check (the harness itself)
@@ -32,28 +33,24 @@ function exampleWorkspace() {
   return { workspace: temp, cleanup: () => fs.rmSync(temp, { recursive: true, force: true }) };
 }
 
-/** Reads the results file once it is complete JSON; null while it is absent. */
-function readResults(files) {
-  for (const file of files) {
-    if (!fs.existsSync(file)) continue;
-    try {
-      return { file, results: JSON.parse(fs.readFileSync(file, 'utf8')) };
-    } catch {
-      // Still being written.
-    }
+/** The results once the file holds complete JSON; null while it is absent. */
+function readResults(file) {
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null; // still being written
   }
-  return null;
 }
 
 async function main() {
   const bundle = await suiteBundle();
   if (!fs.existsSync(bundle)) throw new Error(`integration: ${path.relative(repoRoot, bundle)} is missing; run \`npm run build\` first.`);
   const name = harnessCheck ? 'harness-check' : 'integration';
-  // The suite writes to QUENCH_TEST_RESULTS when the variable reaches the extension host, else here.
-  const fixedResults = path.join(repoRoot, 'test-results', `${name}.json`);
+  // The environment of code-server reaches its extension host (the harness check asserts it), so
+  // each run gets its own results file: runs in the same checkout cannot read each other's results.
   const envResults = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quench-results-')), `${name}.json`);
-  fs.rmSync(fixedResults, { force: true });
-  fs.mkdirSync(path.dirname(fixedResults), { recursive: true });
+  const keptResults = path.join(repoRoot, 'test-results', `${name}.json`);
 
   const { workspace, cleanup } = exampleWorkspace();
   const server = await startCodeServer({ workspace, env: { QUENCH_TEST_RESULTS: envResults } });
@@ -72,13 +69,14 @@ async function main() {
     const deadline = Date.now() + timeoutMs;
     while (!found && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
-      found = readResults([envResults, fixedResults]);
+      found = readResults(envResults);
     }
     if (!found) {
       console.error(`code-server log (tail):\n${tail(server.logFile)}\nbrowser console (tail):\n${browserLog.slice(-30).join('\n')}`);
-      throw new Error(`${name}: no results file after ${timeoutMs / 1000} s (looked for ${envResults} and ${fixedResults}).`);
+      throw new Error(`${name}: the suite wrote no results to ${envResults} (QUENCH_TEST_RESULTS) within ${timeoutMs / 1000} s.`);
     }
-    if (found.file === envResults) fs.copyFileSync(envResults, fixedResults);
+    fs.mkdirSync(path.dirname(keptResults), { recursive: true });
+    fs.writeFileSync(keptResults, JSON.stringify(found, null, 2));
     return report(name, found);
   } finally {
     await browser?.close().catch(() => {});
@@ -88,12 +86,13 @@ async function main() {
   }
 }
 
-function report(name, { file, results }) {
+function report(name, results) {
   const passed = Number(results.passed);
   const failed = Number(results.failed);
   for (const failure of results.failures ?? []) console.error(`  ✖ ${failure.title}\n    ${String(failure.error).split('\n').join('\n    ')}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`${name}: ${passed} passed, ${failed} failed (${seconds} s; results from ${path.relative(repoRoot, file).startsWith('..') ? 'QUENCH_TEST_RESULTS' : path.relative(repoRoot, file)})`);
+  const skipped = Number(results.skipped ?? 0);
+  console.log(`${name}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${seconds} s)`);
   if (!Number.isInteger(passed) || !Number.isInteger(failed)) return 1;
   if (failed > 0) return 1;
   if (passed === 0) {
