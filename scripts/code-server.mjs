@@ -23,7 +23,7 @@ export const codeServerEntry = path.join(cacheDir, 'node_modules', 'code-server'
 const RIPGREP_CACHE = path.join(os.tmpdir(), 'vscode-ripgrep-cache-1.15.11');
 const RIPGREP_ARCHIVE = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
 
-function seedRipgrepCache() {
+export function seedRipgrepCache() {
   const archive = path.join(RIPGREP_CACHE, RIPGREP_ARCHIVE);
   if (fs.existsSync(archive)) return;
   if (!fs.existsSync('/usr/bin/rg')) {
