@@ -11,4 +11,5 @@ export {
   type BatchSizeRequest,
 } from './budget';
 export { assertFiniteWeights } from './weights';
+export { assertGraphWellFormed } from './graph';
 export { assertModelFitsBudget, LOAD_COPIES, modelWeightSize, type WeightSize } from './modelSize';

@@ -87,14 +87,15 @@ export async function modelWeightSize(file: string): Promise<WeightSize | null> 
 export async function assertModelFitsBudget(file: string): Promise<WeightSize | null> {
   const stat = await fs.stat(file).catch(() => null);
   if (!stat) return null; // the reader names a missing file
-  const size = await modelWeightSize(stat.isDirectory() ? path.join(file, 'model.json') : file);
+  const resolved = stat.isDirectory() ? path.join(file, 'model.json') : file;
+  const size = await modelWeightSize(resolved);
   if (!size) return null;
   const peak = size.bytes * LOAD_COPIES;
   if (peak > memoryBudgetBytes()) {
     throw new EngineFailure(
       'too-large',
       `the model's weights take ${formatBytes(size.bytes)} (${Math.round(size.values).toLocaleString('en-US')} float32 values); loading them needs about ${formatBytes(peak)}, over ${budgetPhrase()}`,
-      file,
+      resolved,
     );
   }
   return size;
