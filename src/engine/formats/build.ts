@@ -2,6 +2,7 @@
 // unsupported layer classes are named before tfjs gets to throw a less readable error.
 import * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../jobs/context';
+import { assertGraphWellFormed } from '../limits/graph';
 
 interface LayerConfigJson {
   class_name?: string;
@@ -28,6 +29,8 @@ export function layerClasses(config: LayerConfigJson): { name: string; className
 
 /** Throws EngineFailure('unsupported') for the first layer class tfjs-layers does not know. */
 export function assertLayersSupported(config: LayerConfigJson, file: string): void {
+  // tfjs hangs on dangling or cyclic Functional graphs; refuse those first.
+  assertGraphWellFormed(config, file);
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const { name, className } of layerClasses(config)) {
     if (!(className in known)) {
