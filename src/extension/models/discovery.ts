@@ -51,13 +51,14 @@ export class ModelIndex implements vscode.Disposable {
     private readonly engine: EngineClientApi,
     private readonly log: QuenchLog,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(CANDIDATES);
+    // One watcher for everything: deleting a folder reports the folder only, not the models inside.
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     this.subscriptions.push(
       watcher,
       this.changed,
-      watcher.onDidCreate((uri) => this.enqueue(uri, 'probe')),
-      watcher.onDidChange((uri) => this.enqueue(uri, 'probe')),
-      watcher.onDidDelete((uri) => this.enqueue(uri, 'delete')),
+      watcher.onDidCreate((uri) => isCandidate(uri) && this.enqueue(uri, 'probe')),
+      watcher.onDidChange((uri) => isCandidate(uri) && this.enqueue(uri, 'probe')),
+      watcher.onDidDelete((uri) => (isCandidate(uri) ? this.enqueue(uri, 'delete') : this.removeUnder(uri.fsPath))),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('quench.exclude') || e.affectsConfiguration('files.exclude')) void this.refresh();
@@ -128,8 +129,13 @@ export class ModelIndex implements vscode.Disposable {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.draining = this.draining.then(() => this.drain());
+      this.draining = this.draining.then(() => this.drain()).catch((error: unknown) => this.log.error(`Model discovery update failed: ${(error as Error).message}`));
     }, DEBOUNCE_MS);
+  }
+
+  private removeUnder(folder: string): void {
+    const inside = [...this.found.keys()].filter((p) => p.startsWith(folder + path.sep));
+    for (const p of inside) this.enqueue(vscode.Uri.file(p), 'delete');
   }
 
   private async drain(): Promise<void> {
@@ -160,6 +166,11 @@ export class ModelIndex implements vscode.Disposable {
     if (this.timer) clearTimeout(this.timer);
     for (const s of this.subscriptions) s.dispose();
   }
+}
+
+function isCandidate(uri: vscode.Uri): boolean {
+  const name = path.basename(uri.fsPath);
+  return name === 'model.json' || /\.(h5|keras)$/i.test(name);
 }
 
 /** node_modules, .quench and the user's quench.exclude patterns; files.exclude applies on top. */
