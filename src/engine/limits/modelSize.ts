@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Dataset, Group } from 'h5wasm';
+import { detectFormat } from '../formats';
 import { readH5 } from '../formats/h5';
 import { readModelJson } from '../formats/tfjsManifest';
 import { EngineFailure } from '../jobs/context';
@@ -73,11 +74,17 @@ async function kerasSize(file: string): Promise<WeightSize> {
 
 /** The weights' size from headers only; null for files no reader claims (the reader reports them). */
 export async function modelWeightSize(file: string): Promise<WeightSize | null> {
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.json') return tfjsSize(file);
-  if (ext === '.h5' || ext === '.hdf5') return h5Size(file);
-  if (ext === '.keras') return kerasSize(file);
-  return null;
+  // Same detection as openModel (name + magic bytes), so a look-alike gets the reader's message.
+  switch ((await detectFormat(file))?.id) {
+    case 'tfjs-layers':
+      return tfjsSize(file);
+    case 'keras-h5':
+      return h5Size(file);
+    case 'keras-v3':
+      return kerasSize(file);
+    default:
+      return null;
+  }
 }
 
 /**
