@@ -1,7 +1,8 @@
 // Activation: a wiring list. Each feature registers itself and returns a Disposable.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { EngineClient } from './engine/client';
+import { registerEditorFeatures } from './editor';
+import { EngineClient } from './client/client';
 import { JobRunner } from './jobs/runner';
 import { createLog } from './log';
 import { registerActiveModelContext } from './models/activeModel';
@@ -11,6 +12,7 @@ import { registerModelsView } from './models/view';
 import { registerPanel } from './panel';
 import { ModelSettingsStore } from './state/modelSettings';
 import { RunStore } from './state/runs';
+import type { PanelControllerApi } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
@@ -30,8 +32,19 @@ export function activate(context: vscode.ExtensionContext): void {
     registerModelsView(index, inspections, runs),
     registerActiveModelContext(index),
     registerCommands(deps),
+    registerEditorFeatures(context, { runs, engine, inspections, showLayer: (modelPath, layer) => showLayer(deps, modelPath, layer) }),
   );
   void index.refresh();
 }
 
 export function deactivate(): void {}
+
+/** Opens the panel on a model's latest run with one layer selected; inspects first if it has none. */
+async function showLayer(deps: { runs: RunStore; panel: () => PanelControllerApi }, modelPath: string, layer: string): Promise<void> {
+  let run = await deps.runs.latest(modelPath);
+  if (!run) {
+    await vscode.commands.executeCommand('quench.inspectModel', { model: modelPath, show: false });
+    run = await deps.runs.latest(modelPath);
+  }
+  if (run) await deps.panel().showRun(run.id, layer);
+}

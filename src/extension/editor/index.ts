@@ -12,6 +12,8 @@ import { registerModelSummaryEditor } from './modelSummaryEditor';
 export interface EditorDeps {
   runs: RunStoreApi;
   engine: EngineClientApi;
+  /** Shared with the Models view so a model is inspected once per change. */
+  inspections: InspectCache;
   showLayer(modelPath: string, layer: string): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ interface ModelFacts {
 }
 
 export function registerEditorFeatures(context: vscode.ExtensionContext, deps: EditorDeps): vscode.Disposable {
-  const inspect = new InspectCache(deps.engine);
+  const inspect = deps.inspections;
   const changed = new vscode.EventEmitter<void>();
 
   async function factsFor(modelPath: string): Promise<ModelFacts | undefined> {

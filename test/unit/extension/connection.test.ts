@@ -7,7 +7,7 @@ import {
   EngineRequestError,
   type CancellationLike,
   type EngineChildHandlers,
-} from '../../../src/extension/engine/connection';
+} from '../../../src/extension/client/connection';
 
 class FakeChild {
   readonly sent: HostToEngine[] = [];

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { EngineConnection, EngineRequestError } from '../../../src/extension/engine/connection';
-import { engineProcessStarter } from '../../../src/extension/engine/process';
+import { EngineConnection, EngineRequestError } from '../../../src/extension/client/connection';
+import { engineProcessStarter } from '../../../src/extension/client/process';
 import type { EngineMethod } from '../../../src/protocol/engine';
 
 const repoRoot = path.resolve(__dirname, '../../..');
