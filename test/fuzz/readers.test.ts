@@ -1,0 +1,169 @@
+// Seeded random mutations of valid model and dataset files, fed to every reader in a child process.
+// Allowed: the file opens, or a clean EngineFailure. Not allowed: any other error, a crash of the
+// process, a file that takes longer than the per-file limit, tensors left behind, or RSS growth
+// beyond a bound. 100 inputs by default; QUENCH_FUZZ_COUNT / QUENCH_FUZZ_SEED for longer runs.
+// Known open bugs (docs/reliability.md): with the default seed and 200 inputs, inputs #151 and #161
+// (mutated Functional model.json) and #184 (bit-flipped Functional .h5) exceed the per-file limit.
+// Until the readers are fixed, a run whose only problems are hangs is marked 'todo' (reported, not
+// failing the tier); QUENCH_FUZZ_STRICT=1 fails it. Every other problem always fails.
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { zipSync } from 'fflate';
+import { generator, mutateBytes, mutateJson, type MutationKind } from './mutate';
+import type { OpenRequest, OpenResult } from './reader-child';
+
+const repoRoot = path.resolve(__dirname, '../..');
+const COUNT = Number(process.env['QUENCH_FUZZ_COUNT'] ?? 100);
+const SEED = Number(process.env['QUENCH_FUZZ_SEED'] ?? 20260101);
+const PER_FILE_MS = 15_000;
+const RSS_GROWTH_MB = 768;
+
+interface Seed {
+  name: string;
+  kind: 'model' | 'data';
+  /** Files of the valid input, by name in its folder; `target` is the one mutated. */
+  files: Record<string, Uint8Array>;
+  target: string;
+  /** What the reader is given: the folder, or a file in it. */
+  open: string;
+  json?: boolean;
+}
+
+async function seeds(): Promise<Seed[]> {
+  const read = async (rel: string): Promise<Uint8Array> => new Uint8Array(await fs.readFile(path.join(repoRoot, rel)));
+  const tiny = { 'model.json': await read('test/fixtures/tiny/model.json'), 'group1-shard1of1.bin': await read('test/fixtures/tiny/group1-shard1of1.bin') };
+  const functional = { ...tiny, 'model.json': await read('test/fixtures/bad/good-functional/model.json') };
+  const idx = { 't10k-images-idx3-ubyte': await read('test/fixtures/bad/good-idx/t10k-images-idx3-ubyte'), 't10k-labels-idx1-ubyte': await read('test/fixtures/bad/good-idx/t10k-labels-idx1-ubyte') };
+  const npz = zipSync({ 'x_test.npy': npy(idx['t10k-images-idx3-ubyte'].subarray(16), [20, 8, 8]), 'y_test.npy': npy(idx['t10k-labels-idx1-ubyte'].subarray(8), [20]) });
+  const pngs: Record<string, Uint8Array> = {};
+  for (let c = 0; c < 10; c++) pngs[`${c}/a.png`] = await read(`test/fixtures/bad/undecodable-image/${c}/a.png`);
+  const keras = async (rel: string): Promise<Record<string, Uint8Array>> => ({ [path.basename(rel)]: await read(rel) });
+  return [
+    { name: 'tfjs model.json', kind: 'model', files: tiny, target: 'model.json', open: 'model.json', json: true },
+    { name: 'tfjs functional model.json', kind: 'model', files: functional, target: 'model.json', open: 'model.json', json: true },
+    { name: 'tfjs weight shard', kind: 'model', files: tiny, target: 'group1-shard1of1.bin', open: 'model.json' },
+    { name: 'Keras .h5 (Sequential)', kind: 'model', files: await keras('test/fixtures/keras/sequential_cnn.h5'), target: 'sequential_cnn.h5', open: 'sequential_cnn.h5' },
+    { name: 'Keras .h5 (Functional)', kind: 'model', files: await keras('test/fixtures/keras/functional_branches.h5'), target: 'functional_branches.h5', open: 'functional_branches.h5' },
+    { name: 'Keras 3 .keras', kind: 'model', files: await keras('test/fixtures/keras/residual_v3.keras'), target: 'residual_v3.keras', open: 'residual_v3.keras' },
+    { name: 'IDX images', kind: 'data', files: idx, target: 't10k-images-idx3-ubyte', open: '.' },
+    { name: 'IDX labels', kind: 'data', files: idx, target: 't10k-labels-idx1-ubyte', open: '.' },
+    { name: '.npz', kind: 'data', files: { 'test.npz': npz }, target: 'test.npz', open: 'test.npz' },
+    { name: 'PNG image folder', kind: 'data', files: pngs, target: '3/a.png', open: '.' },
+  ];
+}
+
+function npy(data: Uint8Array, shape: number[]): Uint8Array {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11, ' ') + '\n';
+  const head = new Uint8Array(10 + header.length);
+  head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(head.buffer).setUint16(8, header.length, true);
+  head.set(new TextEncoder().encode(header), 10);
+  return new Uint8Array([...head, ...data]);
+}
+
+/** One reader process; restarted after a hang or a crash. */
+class Reader {
+  private child: ChildProcess | undefined;
+  baseline = { tensors: 0, rssMB: 0 };
+
+  async start(): Promise<void> {
+    const child = fork(path.join(__dirname, 'reader-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', (m: { tensors: number; rssMB: number }) => ((this.baseline = m), resolve()));
+      child.once('exit', (code) => reject(new Error(`reader process exited (${code}) before it was ready`)));
+    });
+  }
+
+  /** The result, 'hang' when over the time limit, or 'crash' when the process died. */
+  open(request: OpenRequest): Promise<OpenResult | 'hang' | 'crash'> {
+    const child = this.child!;
+    return new Promise((resolve) => {
+      const done = (value: OpenResult | 'hang' | 'crash'): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(value);
+      };
+      const onMessage = (m: OpenResult): void => (m.i === request.i ? done(m) : undefined);
+      const onExit = (): void => done('crash');
+      const timer = setTimeout(() => done('hang'), PER_FILE_MS);
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.send(request);
+    });
+  }
+
+  stop(): void {
+    this.child?.kill('SIGKILL');
+    this.child = undefined;
+  }
+}
+
+test(`fuzz: ${COUNT} mutated models and datasets through every reader (seed ${SEED})`, { timeout: 30 * 60_000 }, async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'quench-fuzz-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const random = generator(SEED);
+  const all = await seeds();
+  const reader = new Reader();
+  await reader.start();
+  t.after(() => reader.stop());
+  const started = Date.now();
+  const outcomes: Record<string, number> = {};
+  const bySeed: Record<string, Record<string, number>> = {};
+  const problems: string[] = [];
+  const knownLeaks: string[] = [];
+  let maxRssMB = reader.baseline.rssMB;
+  for (let i = 0; i < COUNT; i++) {
+    const seed = all[i % all.length]!;
+    const kinds: MutationKind[] = seed.json ? ['json-field', 'json-field', 'bit-flip', 'truncate', 'insert'] : ['bit-flip', 'bit-flip', 'truncate', 'insert'];
+    const kind = kinds[Math.floor(random() * kinds.length)]!;
+    const folder = path.join(dir, String(i));
+    for (const [name, bytes] of Object.entries(seed.files)) {
+      mkdirSync(path.dirname(path.join(folder, name)), { recursive: true });
+      const original = seed.files[name]!;
+      const mutated =
+        name !== seed.target ? bytes : kind === 'json-field' ? new TextEncoder().encode(mutateJson(new TextDecoder().decode(original), random)) : mutateBytes(original, kind, random);
+      writeFileSync(path.join(folder, name), mutated);
+    }
+    const request: OpenRequest = { i, kind: seed.kind, file: path.join(folder, seed.open) };
+    const result = await reader.open(request);
+    const label = typeof result === 'string' ? result : result.outcome === 'failure' ? `failure:${result.code}` : result.outcome;
+    outcomes[label] = (outcomes[label] ?? 0) + 1;
+    (bySeed[seed.name] ??= {})[label] = (bySeed[seed.name]![label] ?? 0) + 1;
+    if (typeof result === 'string') {
+      problems.push(`#${i} ${seed.name} (${kind}): ${result}`);
+      reader.stop();
+      await reader.start();
+      continue;
+    }
+    if (result.outcome === 'error') problems.push(`#${i} ${seed.name} (${kind}): not an EngineFailure: ${result.message}`);
+    const left = result.tensors - reader.baseline.tensors;
+    reader.baseline.tensors = result.tensors;
+    if (left !== 0) {
+      // tf.loadLayersModel drops its half-built model when loadWeights throws (docs/reliability.md):
+      // counted and reported, everything else is a failure of this test.
+      const known = result.outcome === 'failure' && /cannot build the model/.test(result.message ?? '');
+      if (known) knownLeaks.push(`#${i} ${seed.name} (${kind}): ${left} tensors: ${result.message!.replace(dir, '<tmp>')}`);
+      else problems.push(`#${i} ${seed.name} (${kind}): ${left} tensors left (${label})`);
+    }
+    if (result.outcome === 'failure' && !result.message) problems.push(`#${i} ${seed.name}: an empty message`);
+    maxRssMB = Math.max(maxRssMB, result.rssMB);
+    await fs.rm(folder, { recursive: true, force: true });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const figures = { seed: SEED, inputs: COUNT, seconds: Math.round(seconds * 10) / 10, outcomes, bySeed, rssMB: { baseline: reader.baseline.rssMB, max: maxRssMB }, knownLeaks, problems };
+  mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
+  writeFileSync(path.join(repoRoot, 'test-results/fuzz-readers.json'), JSON.stringify(figures, null, 2));
+  t.diagnostic(JSON.stringify(figures));
+  const hangs = problems.filter((p) => p.endsWith(': hang'));
+  assert.deepEqual(problems.filter((p) => !hangs.includes(p)), [], 'only "opened" or a clean EngineFailure');
+  if (hangs.length > 0 && !process.env['QUENCH_FUZZ_STRICT']) t.todo(`known open bug, ${hangs.length} input(s) over ${PER_FILE_MS / 1000} s: ${hangs.join('; ')}`);
+  assert.deepEqual(hangs, [], 'no input over the per-file time limit');
+  assert.ok(maxRssMB - reader.baseline.rssMB < RSS_GROWTH_MB, `RSS grew from ${reader.baseline.rssMB} to ${maxRssMB} MB`);
+});
