@@ -43,20 +43,32 @@ export function assertLayersSupported(config: LayerConfigJson, file: string): vo
   }
 }
 
-/** Builds the model and sets its weights from tfjs weight specs + one contiguous buffer. */
+/**
+ * Builds the model and sets its weights from tfjs weight specs + one contiguous buffer. Two steps
+ * rather than tf.loadLayersModel, which drops its half-built model and decoded weights without
+ * disposing them when the weights do not fit the layers (about 2 tensors per weight per failure).
+ */
 export async function buildLayersModel(
   topology: Record<string, unknown>,
   specs: tf.io.WeightsManifestEntry[],
   data: ArrayBuffer,
   file: string,
 ): Promise<tf.LayersModel> {
-  assertLayersSupported(modelConfigOf(topology), file);
+  const model = await modelFromTopology(topology, file);
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: specs, weightData: data }));
+    // tidy frees the weights decoded so far when decoding throws part-way.
+    const named = tf.tidy(() => tf.io.decodeWeights(data, specs));
+    try {
+      model.loadWeights(named, true);
+    } finally {
+      tf.dispose(Object.values(named));
+    }
   } catch (error) {
+    model.dispose();
     if (error instanceof EngineFailure) throw error;
     throw new EngineFailure('bad-model', `cannot build the model: ${(error as Error).message}`, file);
   }
+  return model;
 }
 
 /** The model's topology and weights as tfjs serialises them (weights in getWeights() order). */
