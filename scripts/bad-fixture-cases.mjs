@@ -9,12 +9,7 @@ export const CASES = [
   model('tfjs-truncated-shard', 'bad-model', 'group1-shard1of1\\.bin.*truncated', 'TF.js shard cut short by 100 bytes'),
   model('tfjs-bitflip-inf-weight', 'bad-model', 'model\\.json.*conv1/kernel.*1 infinite value', 'exponent bits of one kernel value flipped to all ones'),
   model('tfjs-nan-weights', 'bad-model', 'model\\.json.*conv1/kernel.*2 NaN values', 'two NaN kernel values'),
-  {
-    ...model('tfjs-wrong-shape', 'bad-model', 'model\\.json.*cannot build the model.*[Ss]hape mismatch', 'manifest shape [3,3,4,1] for a [3,3,1,4] kernel (same byte count)'),
-    // tf.loadLayersModel throws from inside model.loadWeights and drops the half-built model and the
-    // decoded weights without disposing them: 2 tensors per weight stay allocated (docs/reliability.md).
-    knownLeak: 26,
-  },
+  model('tfjs-wrong-shape', 'bad-model', 'model\\.json.*cannot build the model.*[Ss]hape mismatch', 'manifest shape [3,3,4,1] for a [3,3,1,4] kernel (same byte count)'),
   model('tfjs-wrong-byte-count', 'bad-model', 'group1-shard1of1\\.bin.*byte counts do not match', 'shard 64 bytes longer than the manifest'),
   model('tfjs-missing-shard', 'bad-model', 'group1-shard1of1\\.bin.*is missing', 'model.json without its shard'),
   model('tfjs-unknown-dtype', 'unsupported', 'model\\.json.*dtype complex64', 'weight dtype complex64'),

@@ -18,8 +18,6 @@ export interface BadCase {
   code: string;
   message: string;
   what: string;
-  /** Tensors a known upstream bug leaves allocated (see docs/reliability.md); absent = none. */
-  knownLeak?: number;
 }
 
 /** Synchronous, so test files can declare one test per case at load time. */
