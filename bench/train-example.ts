@@ -1,6 +1,7 @@
 // Trains the example model of examples/fashion-vgg (METHOD.md §12.2/§14 VGG on Fashion-MNIST) on
 // Quench's fast training path, seeded, and saves it through Quench's writers.
-//   node --import tsx bench/train-example.ts [--epochs 2] [--limit 60000] [--batch 64] [--out examples/fashion-vgg]
+//   node --import tsx bench/train-example.ts [--epochs 2] [--limit 60000] [--batch 64] [--seed 1]
+//     [--data /usr/share/datasets/fashion-mnist] [--out examples/fashion-vgg]
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -9,7 +10,7 @@ import { TrainingGraph } from '../src/engine/train/graph';
 import { quietContext, type JobContext } from '../src/engine/jobs/context';
 import { saveModel } from '../src/engine/formats/index';
 import type { ModelFormat } from '../src/protocol/report';
-import { fashionMnist } from './train-data';
+import { FASHION_DIR, fashionMnist } from './train-data';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -44,8 +45,9 @@ async function main(): Promise<void> {
   const out = path.resolve(argument('out', 'examples/fashion-vgg'));
   await tf.setBackend('wasm');
   await tf.ready();
-  const train = fashionMnist('train', undefined, limit);
-  const test = fashionMnist('t10k');
+  const dataDir = argument('data', FASHION_DIR);
+  const train = fashionMnist('train', dataDir, limit);
+  const test = fashionMnist('t10k', dataDir);
   const model = buildFashionVgg(seed);
   let last = 0;
   const ctx: JobContext = {
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename ?? '')) {
+if (process.argv.includes('--run') || (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename ?? ''))) {
   main().catch((error) => {
     console.error(error);
     process.exit(1);
