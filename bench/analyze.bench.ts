@@ -3,12 +3,13 @@
 //   node --import tsx bench/analyze.bench.ts [--model examples/fashion-vgg/model.json]
 //     [--data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz] [--readout-epochs 5]
 //     [--train-data <path>]   (readouts on 10k training samples instead of an 80/20 split)
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../src/engine/backend';
 import { openDataset } from '../src/engine/data';
 import { outputClasses } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
-import { quietContext } from '../src/engine/jobs/context';
+import type { JobContext } from '../src/engine/jobs/context';
 import { analyzeSfp, DEFAULT_SFP, sfpSection } from '../src/engine/sfp/analyze';
 
 function argument(name: string, fallback: string): string {
@@ -29,17 +30,39 @@ async function main(): Promise<void> {
   const data = await openDataset(dataPath, expect);
   const train = trainPath ? await openDataset(trainPath, { ...expect, split: 'train' }) : undefined;
   const options = { ...DEFAULT_SFP, trainData: train, readout: { ...DEFAULT_SFP.readout, epochs } };
+  // CPU seconds per stage (this process, all threads): unlike wall time, not inflated when other
+  // work shares the cores. A stage ends when the progress of the next one starts.
+  const cpuSeconds = new Map<string, number>();
+  const cpuNow = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+  let stage = '';
+  let stageCpu = cpuNow();
+  const endStage = (next: string) => {
+    if (stage) cpuSeconds.set(stage, cpuNow() - stageCpu);
+    stage = next;
+    stageCpu = cpuNow();
+  };
+  const ctx: JobContext = {
+    signal: new AbortController().signal,
+    progress: (p) => p.stage !== stage && endStage(p.stage),
+    log: () => undefined,
+  };
+  const loadBefore = os.loadavg();
   const started = performance.now();
-  const analysis = await analyzeSfp(loaded.model, data, options, quietContext());
+  const cpuStarted = cpuNow();
+  const analysis = await analyzeSfp(loaded.model, data, options, ctx);
+  endStage('');
   const clusterStart = performance.now();
   const section = sfpSection(analysis, options.threshold);
   const clusterSeconds = (performance.now() - clusterStart) / 1000;
   const total = (performance.now() - started) / 1000;
+  const cpuTotal = cpuNow() - cpuStarted;
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
   console.log(`SFP analysis of ${path.relative(repoRoot, modelPath)} on ${analysis.samples} samples of ${dataPath}`);
   console.log(`backend ${backend}, ${epochs} readout epochs, readouts on ${train ? `10k samples of ${trainPath}` : 'an 80/20 split of the same data'}\n`);
-  console.log('| stage | seconds |\n|---|---|');
-  for (const t of [...analysis.timings, { stage: 'clusters', seconds: clusterSeconds }]) console.log(`| ${t.stage} | ${t.seconds.toFixed(2)} |`);
-  console.log(`| **total** | **${total.toFixed(2)}** |\n`);
+  console.log(`${os.cpus().length} cores; load average (1, 5, 15 min) ${load(loadBefore)} before, ${load(os.loadavg())} after\n`);
+  console.log('| stage | wall s | CPU s |\n|---|---|---|');
+  for (const t of [...analysis.timings, { stage: 'clusters', seconds: clusterSeconds }]) console.log(`| ${t.stage} | ${t.seconds.toFixed(2)} | ${cpuSeconds.has(t.stage) ? cpuSeconds.get(t.stage)!.toFixed(2) : '—'} |`);
+  console.log(`| **total** | **${total.toFixed(2)}** | **${cpuTotal.toFixed(2)}** |\n`);
   console.log('| layer | readout | readout top-1 | mean \\|L\\| | clusters/filter | mean noise | SNR_A | SNR_B | empty |\n|---|---|---|---|---|---|---|---|---|');
   for (const l of section.layers) {
     const snr = (v: number | null) => (v === null ? '∞' : v.toFixed(2));

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SfpLayer, SfpSection, Timing } from '../../protocol/report';
 import type { Dataset } from '../data/types';
-import type { JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../jobs/context';
 import { clusterLayer, type FilterClusters } from './clusters';
 import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures, type FeatureSource, type FeatureSpec } from './features';
 import { analysableBlocks, blockByName, modelGraph, type KernelBlock, type ModelGraph } from './graph';
@@ -125,27 +125,46 @@ export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, optio
     const correct = new Float64Array(specs.length);
     const counted = new Float64Array(specs.length);
     const source = evalSource ?? streamedFeatures(extractor, evalData, 0, n, ctx);
+    const score = (slot: number, predicted: ArrayLike<number>, labels: Int32Array, index: (r: number) => number): void => {
+      const ownReadout = own(specs[slot].block);
+      for (let r = 0; r < predicted.length; r++) {
+        if (!ownReadout && !testOnly(index(r))) continue;
+        counted[slot] += 1;
+        if (predicted[r] === labels[r]) correct[slot] += 1;
+      }
+    };
     let done = 0;
     try {
-      for await (const batch of source.batches(100)) {
+      if (source.cached) {
+        // Features in memory: per-label sums straight from the tables, predictions in large batches.
+        const { tables, labels, start } = source.cached;
         for (let slot = 0; slot < specs.length; slot++) {
-          await accumulators[slot].add(batch.features[slot], batch.labels);
-          const predicted = tf.tidy(() => {
-            const logits = tf.matMul(batch.features[slot], kernels[slot]);
-            return (biases[slot] ? logits.add(biases[slot]!) : logits).argMax(1);
-          });
-          const p = await predicted.data();
-          predicted.dispose();
-          const ownReadout = own(specs[slot].block);
-          for (let r = 0; r < p.length; r++) {
-            if (!ownReadout && !testOnly(batch.indices[r])) continue;
-            counted[slot] += 1;
-            if (p[r] === batch.labels[r]) correct[slot] += 1;
+          throwIfCancelled(ctx);
+          accumulators[slot].addRows(tables[slot], 0, labels);
+          for (let first = 0; first < source.samples; first += PREDICT_BATCH) {
+            const rows = Math.min(PREDICT_BATCH, source.samples - first);
+            const predicted = predict(tables[slot].subarray(first * specs[slot].size, (first + rows) * specs[slot].size), rows, kernels[slot], biases[slot]);
+            score(slot, await predicted.data(), labels.subarray(first, first + rows), (r) => start + first + r);
+            predicted.dispose();
           }
+          ctx.progress({ stage: 'matrices', fraction: (slot + 1) / specs.length });
         }
-        batch.features.forEach((t) => t.dispose());
-        done += batch.labels.length;
-        ctx.progress({ stage: 'matrices', fraction: done / n });
+        done = source.samples;
+      } else {
+        for await (const batch of source.batches(100)) {
+          for (let slot = 0; slot < specs.length; slot++) {
+            await accumulators[slot].add(batch.features[slot], batch.labels);
+            const predicted = tf.tidy(() => {
+              const logits = tf.matMul(batch.features[slot], kernels[slot]);
+              return (biases[slot] ? logits.add(biases[slot]!) : logits).argMax(1);
+            });
+            score(slot, await predicted.data(), batch.labels, (r) => batch.indices[r]);
+            predicted.dispose();
+          }
+          batch.features.forEach((t) => t.dispose());
+          done += batch.labels.length;
+          ctx.progress({ stage: 'matrices', fraction: done / n });
+        }
       }
       timings.push({ stage: 'matrices', seconds: stopwatch() });
       const layers = specs.map((spec, slot): SfpLayerAnalysis => ({
@@ -163,6 +182,17 @@ export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, optio
     kernels.forEach((k) => k?.dispose());
     biases.forEach((b) => b?.dispose());
   }
+}
+
+/** Rows per prediction batch over cached features (bigger batches: fewer, faster matMuls). */
+const PREDICT_BATCH = 1000;
+
+/** Class indices argmax(x·W + b) for `rows` cached feature rows. */
+function predict(values: Float32Array, rows: number, kernel: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logits = tf.matMul(tf.tensor2d(values, [rows, kernel.shape[0]]), kernel);
+    return (bias ? logits.add(bias) : logits).argMax(1) as tf.Tensor1D;
+  });
 }
 
 /** Clusters of every analysed layer at `threshold`. */

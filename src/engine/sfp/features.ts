@@ -63,10 +63,24 @@ export class FeatureExtractor {
   }
 }
 
+/** Features kept in memory: per spec a [samples, size] table, with the labels. */
+export interface FeatureTables {
+  tables: Float32Array[];
+  labels: Int32Array;
+  /** Dataset index of row 0. */
+  start: number;
+}
+
 /** A re-readable sequence of feature batches over a fixed sample range. */
 export interface FeatureSource {
   samples: number;
-  batches(batchSize: number, shuffleSeed?: number): AsyncIterable<FeatureBatch>;
+  /** Present when the features are cached: callers may read rows directly. */
+  cached?: FeatureTables;
+  /**
+   * Batches over all samples, or (cached sources only) over `rows`, positions within the source.
+   * With a seed the order is shuffled.
+   */
+  batches(batchSize: number, shuffleSeed?: number, rows?: Int32Array): AsyncIterable<FeatureBatch>;
 }
 
 /**
@@ -77,7 +91,8 @@ export interface FeatureSource {
 export function streamedFeatures(extractor: FeatureExtractor, dataset: Dataset, start: number, end: number, ctx: JobContext, inOrder = false): FeatureSource {
   return {
     samples: end - start,
-    async *batches(batchSize, shuffleSeed) {
+    async *batches(batchSize, shuffleSeed, rows) {
+      if (rows) throw new Error('A streamed feature source reads every sample; select rows by their dataset indices instead.');
       let offset = 0;
       for await (const batch of dataset.batches({ batchSize, start, end, shuffleSeed: inOrder ? undefined : shuffleSeed })) {
         throwIfCancelled(ctx);
@@ -120,12 +135,13 @@ export async function cachedFeatures(
   if (row !== samples) throw new Error(`${dataset.info.path}: expected ${samples} samples, read ${row}.`);
   return {
     samples,
-    async *batches(batchSize, shuffleSeed) {
-      const order = Int32Array.from({ length: samples }, (_, i) => i);
+    cached: { tables, labels, start },
+    async *batches(batchSize, shuffleSeed, subset) {
+      const order = subset ? Int32Array.from(subset) : Int32Array.from({ length: samples }, (_, i) => i);
       if (shuffleSeed !== undefined) shuffleInPlace(order, shuffleSeed);
-      for (let b = 0; b < samples; b += batchSize) {
+      for (let b = 0; b < order.length; b += batchSize) {
         throwIfCancelled(ctx);
-        const rows = order.subarray(b, Math.min(samples, b + batchSize));
+        const rows = order.subarray(b, Math.min(order.length, b + batchSize));
         const features = specs.map((s, i) => gatherRows(tables[i], s.size, rows));
         yield { features, labels: Int32Array.from(rows, (r) => labels[r]), indices: Int32Array.from(rows, (r) => start + r) };
       }

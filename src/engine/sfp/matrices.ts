@@ -1,14 +1,16 @@
-// Per-filter C×C single-filter-performance matrices (METHOD.md §4), accumulated batch by batch in
-// one batched pass (§11): fields of every filter, sample and class from one matMul, then a
-// label-indexed sum, kept on the CPU in float64.
+// Per-filter C×C single-filter-performance matrices (METHOD.md §4). The field a filter sends to a
+// class is linear in the features, so S^f[i,c] = Σ_p W[p,f,c]·(Σ_{x: y(x)=i} A_f(x)[p]): the data
+// pass only sums the features per true label ([C, P·F], one matMul per batch, kept in float64),
+// and the readout is applied once at the end. Same numbers as the per-sample fields of §11, a
+// fraction of the work (no [F, N, C] fields per batch).
 import * as tf from '@tensorflow/tfjs';
 
 export class SfpMatrixAccumulator {
-  /** Σ over samples of label i of the field filter f sends to class c: [F, C, C]. */
-  readonly sums: Float64Array;
+  /** Σ over samples of label i of the features: [C, P·F] in NHWC flatten order. */
+  readonly featureSums: Float64Array;
   readonly labelCounts: Float64Array;
-  /** Readout as [F, P, C]. */
-  private readonly kernelByFilter: tf.Tensor3D;
+  /** Readout [P·F, C] row-major: row p·F + f belongs to filter f. */
+  private readonly readout: Float32Array;
   private readonly positions: number;
 
   /**
@@ -20,33 +22,55 @@ export class SfpMatrixAccumulator {
       throw new Error(`Readout of shape [${rows}, ${cols}] does not fit ${filters} filters and ${classes} classes.`);
     }
     this.positions = rows / filters;
-    this.kernelByFilter = tf.tidy(() => readout.reshape([this.positions, filters, classes]).transpose([1, 0, 2]) as tf.Tensor3D);
-    this.sums = new Float64Array(filters * classes * classes);
+    // Once per layer (P·F·C floats), not per batch.
+    this.readout = readout.dataSync() as Float32Array;
+    this.featureSums = new Float64Array(classes * rows);
     this.labelCounts = new Float64Array(classes);
+  }
+
+  private get size(): number {
+    return this.positions * this.filters;
   }
 
   /** features [N, P·F] (NHWC flatten order), labels of the N samples. */
   async add(features: tf.Tensor2D, labels: Int32Array): Promise<void> {
     const n = features.shape[0];
-    const { filters: f, classes: c, positions: p } = this;
-    const perLabel = tf.tidy(() => {
-      const a = features.reshape([n, p, f]).transpose([2, 0, 1]) as tf.Tensor3D; // [F, N, P]
-      const fields = tf.matMul(a, this.kernelByFilter); // [F, N, C]
-      const flat = fields.transpose([1, 0, 2]).reshape([n, f * c]); // [N, F·C]
-      const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), c).toFloat(); // [N, C]
-      return tf.matMul(oneHot, flat, true, false); // [C_true, F·C]
-    });
+    if (features.shape[1] !== this.size || labels.length !== n) throw new Error(`Features [${features.shape}] do not fit ${this.size} values and ${labels.length} labels.`);
+    // oneHotᵀ [C, N] × features [N, P·F]: the fast operand order on wasm (no transposed operand).
+    const perLabel = tf.tidy(() => tf.matMul(tf.oneHot(tf.tensor1d(labels, 'int32'), this.classes).toFloat().transpose(), features));
     const values = await perLabel.data();
     perLabel.dispose();
-    // values[i, f, c] → sums[f, i, c]
+    for (let k = 0; k < values.length; k++) this.featureSums[k] += values[k];
+    for (const y of labels) this.labelCounts[y] += 1;
+  }
+
+  /** Rows [first, first + labels.length) of a cached [samples, P·F] feature table. */
+  addRows(table: Float32Array, first: number, labels: Int32Array): void {
+    const size = this.size;
+    for (let r = 0; r < labels.length; r++) {
+      const y = labels[r];
+      const row = table.subarray((first + r) * size, (first + r + 1) * size);
+      const dst = y * size;
+      for (let k = 0; k < size; k++) this.featureSums[dst + k] += row[k];
+      this.labelCounts[y] += 1;
+    }
+  }
+
+  /** Σ over samples of label i of the field filter f sends to class c: [F, C, C]. */
+  get sums(): Float64Array {
+    const { filters: f, classes: c, positions: p, readout: w } = this;
+    const size = p * f;
+    const out = new Float64Array(f * c * c);
     for (let i = 0; i < c; i++) {
-      for (let fi = 0; fi < f; fi++) {
-        const src = i * f * c + fi * c;
-        const dst = fi * c * c + i * c;
-        for (let k = 0; k < c; k++) this.sums[dst + k] += values[src + k];
+      for (let pf = 0; pf < size; pf++) {
+        const a = this.featureSums[i * size + pf];
+        if (a === 0) continue;
+        const dst = (pf % f) * c * c + i * c;
+        const src = pf * c;
+        for (let k = 0; k < c; k++) out[dst + k] += a * w[src + k];
       }
     }
-    for (const y of labels) this.labelCounts[y] += 1;
+    return out;
   }
 
   /** Row-normalised by label counts (§4 PROPOSAL), then divided by each filter's signed maximum. */
@@ -54,9 +78,8 @@ export class SfpMatrixAccumulator {
     return normaliseMatrices(this.sums, this.labelCounts, this.filters, this.classes);
   }
 
-  dispose(): void {
-    this.kernelByFilter.dispose();
-  }
+  /** Holds no tensors (the readout is copied at construction); kept so callers need not care. */
+  dispose(): void {}
 }
 
 export interface NormalisedMatrices {

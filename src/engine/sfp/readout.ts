@@ -64,16 +64,20 @@ export async function trainReadouts(
     return velocity;
   });
   let learningRate = options.learningRate;
+  // Cached features: batch only the training rows (exactly batchSize per step, no gather).
+  const cached = source.cached;
+  const trainingRows = cached ? Int32Array.from({ length: source.samples }, (_, r) => r).filter((r) => include(cached.start + r)) : undefined;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const lossSums = slots.map(() => tf.scalar(0));
       let steps = 0;
-      for await (const batch of source.batches(options.batchSize, options.seed * 7919 + epoch)) {
+      for await (const batch of source.batches(options.batchSize, options.seed * 7919 + epoch, trainingRows)) {
         throwIfCancelled(ctx);
-        const rows = [...batch.indices.keys()].filter((r) => include(batch.indices[r]));
-        if (rows.length > 0) {
-          const keep = rows.length === batch.indices.length ? null : tf.tensor1d(rows, 'int32');
-          const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(rows, (r) => batch.labels[r]), 'int32'), classes).toFloat() as tf.Tensor2D);
+        const rows = trainingRows ? null : [...batch.indices.keys()].filter((r) => include(batch.indices[r]));
+        if (!rows || rows.length > 0) {
+          const keep = rows && rows.length < batch.indices.length ? tf.tensor1d(rows, 'int32') : null;
+          const labelValues = rows ? Int32Array.from(rows, (r) => batch.labels[r]) : batch.labels;
+          const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(labelValues, 'int32'), classes).toFloat() as tf.Tensor2D);
           slots.forEach(({ slot }, i) => {
             const x = keep ? (tf.gather(batch.features[slot], keep) as tf.Tensor2D) : batch.features[slot];
             const next = tf.tidy(() => {
@@ -93,6 +97,7 @@ export async function trainReadouts(
         }
         batch.features.forEach((t) => t.dispose());
       }
+      // One read-back per epoch, not per step.
       const losses = await Promise.all(lossSums.map(async (s) => (await s.data())[0] / Math.max(steps, 1)));
       lossSums.forEach((s) => s.dispose());
       learningRate = options.learningRate * options.epochDecay ** (epoch + 1);
@@ -107,7 +112,9 @@ export async function trainReadouts(
 
 /**
  * Loss and gradient of mean softmax cross-entropy + (α/2)·Σw² for logits = x·W, written out:
- * ∂/∂W = xᵀ·(softmax − y)/N + α·W. Several times faster than tf.variableGrads on wasm.
+ * ∂/∂W = xᵀ·(softmax − y)/N + α·W. Several times faster than tf.variableGrads on wasm. The
+ * gradient is computed as (δᵀ·x)ᵀ: wasm's matMul with a transposed [N, F] operand copies it first
+ * and runs about 8× slower than with δᵀ [C, N] on the left (measured, F = 6272, N = 100).
  */
 function readoutStep(x: tf.Tensor2D, kernel: tf.Tensor2D, labels: tf.Tensor2D, weightDecay: number): { loss: tf.Scalar; gradient: tf.Tensor2D } {
   const n = x.shape[0];
@@ -116,6 +123,6 @@ function readoutStep(x: tf.Tensor2D, kernel: tf.Tensor2D, labels: tf.Tensor2D, w
   const ce = tf.neg(tf.sum(tf.mul(labels, logProbs))).div(n);
   const loss = tf.add(ce, tf.sum(tf.square(kernel)).mul(weightDecay / 2)) as tf.Scalar;
   const delta = tf.sub(tf.exp(logProbs), labels).div(n);
-  const gradient = tf.add(tf.matMul(x.transpose(), delta), tf.mul(kernel, weightDecay)) as tf.Tensor2D;
+  const gradient = tf.add(tf.matMul(delta.transpose(), x).transpose(), tf.mul(kernel, weightDecay)) as tf.Tensor2D;
   return { loss, gradient };
 }
