@@ -27,9 +27,10 @@ test('palette → Quench: Inspect Model → the report panel shows the model', {
     const [model] = tfjsModels(workspace.dir);
     assert.ok(model, 'the e2e workspace holds no TF.js model');
     await runCommand(page, paletteTitle('quench.inspectModel'));
-    // From the palette the command asks which model.
-    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: model.name }).first();
-    if (await pick.isVisible({ timeout: 20_000 }).catch(() => false)) await pick.click();
+    // From the palette the command asks which model (rows show the path relative to the workspace).
+    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: model.file }).first();
+    await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    await pick.click();
 
     // The overview names the model and its parameter count (counted here from the weights manifest).
     const expected = { name: model.name, params: model.params.toLocaleString('en-US') };

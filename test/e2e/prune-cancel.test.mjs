@@ -31,7 +31,7 @@ test('Explorer context menu → Prune Model… → Cancel in the notification le
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       await modelRow.click({ button: 'right' });
-      if (await pruneItem.isVisible({ timeout: 2000 }).catch(() => false)) break;
+      if (await pruneItem.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false)) break;
       await page.keyboard.press('Escape');
       await page.waitForTimeout(2000);
     }
