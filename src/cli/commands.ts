@@ -93,7 +93,7 @@ const analyze: CommandSpec<'analyze'> = {
   method: 'analyze',
   usage: 'quench analyze <model> --data <path> [options]',
   summary: 'Single-filter-performance (SFP) analysis: per-filter label clusters, noise and SNR per layer.',
-  flags: [data, limit, layers, readoutEpochs, threshold, seed, { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the per-filter C×C matrices to this JSON file' }, json],
+  flags: [data, limit, layers, readoutEpochs, threshold, seed, { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the per-filter C×C matrices to this file (binary: JSON header, then float32)' }, json],
   toParams: (model, flags): AnalyzeParams =>
     defined({
       model,
@@ -123,7 +123,7 @@ const prune: CommandSpec<'prune'> = {
     { name: 'structured', kind: 'boolean', help: 'Physically remove dead filters' },
     { name: 'out', kind: 'string', value: '<path>', help: 'Output path (default <name>.pruned.<ext> beside the input)' },
     { name: 'format', kind: 'string', value: '<f>', help: `Output format: ${FORMATS.join(', ')} (default: same as input)` },
-    { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the SFP per-filter matrices to this JSON file' },
+    { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the SFP per-filter matrices to this file (binary: JSON header, then float32)' },
     json,
   ],
   toParams: (model, flags): PruneParams =>

@@ -174,11 +174,18 @@ export interface SfpSection {
   matricesPath?: string;
 }
 
-/** The side file written by --matrices: per layer, Float32 [filters, C, C] row-major, normalised. */
+/**
+ * The side file written by --matrices is binary: the 8 ASCII bytes SFP_MATRICES_MAGIC, a uint32
+ * little-endian byte length, that many bytes of UTF-8 JSON (this header), then per layer its
+ * normalised matrices as little-endian Float32 [filters, C, C] row-major at `offset`.
+ */
+export const SFP_MATRICES_MAGIC = 'QSFPMAT1';
+
 export interface SfpMatricesFile {
   schemaVersion: typeof SCHEMA_VERSION;
   classes: number;
-  layers: { name: string; filters: number; data: number[] }[];
+  /** offset: bytes from the start of the file (a multiple of 4); length: float32 values (filters·C·C). */
+  layers: { name: string; filters: number; offset: number; length: number }[];
 }
 
 export interface AnalyzeReport extends ReportBase {

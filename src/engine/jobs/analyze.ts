@@ -2,14 +2,14 @@
 // filters' clusters and label sets, noise and SNR — and optionally the matrices side file.
 import * as path from 'node:path';
 import type { AnalyzeParams } from '../../protocol/engine';
-import type { AnalyzeReport, SfpMatricesFile } from '../../protocol/report';
-import { SCHEMA_VERSION } from '../../protocol/report';
+import type { AnalyzeReport } from '../../protocol/report';
 import { initBackend } from '../backend';
 import { findTrainingSplit } from '../data';
 import type { Dataset } from '../data/types';
 import { writeFilesAtomically } from '../formats/atomic';
 import type { LoadedModel } from '../formats';
 import { analyzeSfp, DEFAULT_SFP, sfpSection, type SfpAnalysis, type SfpOptions } from '../sfp/analyze';
+import { encodeMatricesFile } from '../sfp/matricesFile';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure, throwIfCancelled, type JobContext } from './context';
 
@@ -49,13 +49,10 @@ export async function runSfp(loaded: LoadedModel, data: Dataset, options: SfpOpt
   }
 }
 
+/** Writes the matrices side file (binary, see SfpMatricesFile) atomically; never over the model. */
 export async function writeMatricesFile(analysis: SfpAnalysis, file: string, protectedFiles: string[]): Promise<string> {
-  const content: SfpMatricesFile = {
-    schemaVersion: SCHEMA_VERSION,
-    classes: analysis.classes,
-    layers: analysis.layers.map((l) => ({ name: l.block.name, filters: l.matrices.filters, data: Array.from(l.matrices.data, (v) => Math.round(v * 1e6) / 1e6) })),
-  };
-  const [written] = await writeFilesAtomically([{ path: file, data: JSON.stringify(content) }], protectedFiles);
+  const bytes = encodeMatricesFile(analysis.classes, analysis.layers.map((l) => ({ name: l.block.name, filters: l.matrices.filters, data: l.matrices.data })));
+  const [written] = await writeFilesAtomically([{ path: file, data: bytes }], protectedFiles);
   return written;
 }
 

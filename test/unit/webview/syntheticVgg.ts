@@ -1,11 +1,12 @@
 // A large synthetic report: VGG-16's 13 conv layers (up to 512 filters) on 100 classes, with SFP
 // label sets and matrices that agree with each other. Used by the unit tests and by the e2e tier
 // to prove the panel stays responsive (no long task over 100 ms) at that size.
-//   node --import tsx test/unit/webview/syntheticVgg.ts <out-dir>   writes report.json + matrices.json
-// (matrices for conv13 only: as JSON numbers one 512-filter layer is already ~100 MB)
+//   node --import tsx test/unit/webview/syntheticVgg.ts <out-dir>   writes report.json + matrices.sfpm
+// (the binary side file of all 13 layers, about 170 MB)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PrunedLayer, PruneReport, SfpFilter, SfpLayer, SfpMatricesFile } from '../../../src/protocol/report';
+import type { PrunedLayer, PruneReport, SfpFilter, SfpLayer } from '../../../src/protocol/report';
+import { encodeMatricesFile } from '../../../src/engine/sfp/matricesFile';
 
 export const VGG16_FILTERS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
 
@@ -80,7 +81,8 @@ export interface SyntheticVgg {
   report: PruneReport;
   /** Matrices for one analysed layer by name (generated on demand: 512×100×100 floats each). */
   matricesFor(layer: string): Float32Array;
-  matricesFile(layerNames?: string[]): SfpMatricesFile;
+  /** The binary matrices side file (SfpMatricesFile) of these layers. */
+  matricesFile(layerNames?: string[]): Uint8Array;
 }
 
 export function makeSyntheticVgg(classes = 100, seed = 1): SyntheticVgg {
@@ -149,10 +151,8 @@ export function makeSyntheticVgg(classes = 100, seed = 1): SyntheticVgg {
   return {
     report,
     matricesFor,
-    matricesFile: (layerNames = names) => ({
-      schemaVersion: 1, classes,
-      layers: layerNames.map((name) => ({ name, filters: filterSets[names.indexOf(name)].length, data: Array.from(matricesFor(name)) })),
-    }),
+    matricesFile: (layerNames = names) =>
+      encodeMatricesFile(classes, layerNames.map((name) => ({ name, filters: filterSets[names.indexOf(name)].length, data: matricesFor(name) }))),
   };
 }
 
@@ -160,8 +160,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
   const outDir = process.argv[2] ?? 'test-results/synthetic-vgg';
   mkdirSync(outDir, { recursive: true });
   const vgg = makeSyntheticVgg();
-  vgg.report.sfp!.matricesPath = path.resolve(outDir, 'matrices.json');
+  vgg.report.sfp!.matricesPath = path.resolve(outDir, 'matrices.sfpm');
   writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(vgg.report));
-  writeFileSync(path.join(outDir, 'matrices.json'), JSON.stringify(vgg.matricesFile(['conv13'])));
-  console.log(`wrote ${outDir}/report.json and matrices.json`);
+  writeFileSync(path.join(outDir, 'matrices.sfpm'), vgg.matricesFile());
+  console.log(`wrote ${outDir}/report.json and matrices.sfpm`);
 }
