@@ -114,6 +114,32 @@ await tfjsCase('tfjs-functional-dangling', {
     return j;
   },
 });
+// Shapes that made tfjs's node loop spin forever (fuzz inputs #151/#161 and #184, seed 20260101):
+// a layer entry without its name, a layer whose inbound_nodes key is lost (it never gets a node),
+// and a reference to a node index the layer never has.
+await tfjsCase('tfjs-functional-unnamed-layer', {
+  edit: (j) => {
+    functional(j);
+    delete layers(j).find((l) => l.name === 'conv2').name;
+    return j;
+  },
+});
+await tfjsCase('tfjs-functional-no-inbound', {
+  edit: (j) => {
+    functional(j);
+    const conv2 = layers(j).find((l) => l.name === 'conv2');
+    conv2.Inbound_nodes = conv2.inbound_nodes;
+    delete conv2.inbound_nodes;
+    return j;
+  },
+});
+await tfjsCase('tfjs-functional-node-index', {
+  edit: (j) => {
+    functional(j);
+    layers(j).find((l) => l.name === 'relu1').inbound_nodes = [[['bn1', 3, 0, {}]]];
+    return j;
+  },
+});
 
 // ---- Keras HDF5 ----
 await h5wasm.ready;
