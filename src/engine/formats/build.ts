@@ -91,14 +91,36 @@ export function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
 
-/** Builds an unweighted model from a tfjs topology (weights are set afterwards per layer). */
+/** Names of the tf variables alive now (layer weights are registered variables). */
+function variableNames(): Set<string> {
+  return new Set(Object.keys(tf.engine().state.registeredVariables));
+}
+
+/**
+ * Builds an unweighted model from a tfjs topology (weights are set afterwards per layer). When
+ * tfjs throws part-way, the layers it already built keep their weight variables, and layers not
+ * connected to the outputs are never part of the model: both are disposed here, or they leak.
+ */
 export async function modelFromTopology(topology: Record<string, unknown>, file: string): Promise<tf.LayersModel> {
   assertLayersSupported(modelConfigOf(topology), file);
+  const before = variableNames();
+  // modelFromJSON builds every layer synchronously before its first await, so the variables
+  // created between these two lines are this model's, even with other jobs running.
+  const building = tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
+  const created = [...variableNames()].filter((name) => !before.has(name));
+  const disposeCreated = (keep: Set<string>): void => {
+    const registered = tf.engine().state.registeredVariables;
+    for (const name of created) if (!keep.has(name)) registered[name]?.dispose();
+  };
+  let model: tf.LayersModel;
   try {
-    return await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
+    model = await building;
   } catch (error) {
+    disposeCreated(new Set());
     throw new EngineFailure('bad-model', `cannot build the model from its config: ${(error as Error).message}`, file);
   }
+  disposeCreated(new Set(model.weights.map((w) => w.name)));
+  return model;
 }
 
 /** One stored weight array: its values (any numeric typed array) and shape. */
