@@ -41,7 +41,7 @@ export class ModelIndex implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
-  private readonly queued = new Map<string, 'probe' | 'delete'>();
+  private readonly queued = new Map<string, 'probe' | 'delete' | 'folder'>();
   private timer: NodeJS.Timeout | undefined;
   private scan: Promise<void> | undefined;
   private draining: Promise<void> = Promise.resolve();
@@ -51,12 +51,13 @@ export class ModelIndex implements vscode.Disposable {
     private readonly engine: EngineClientApi,
     private readonly log: QuenchLog,
   ) {
-    // One watcher for everything: deleting a folder reports the folder only, not the models inside.
+    // One watcher for everything: deleting, moving or copying a folder reports the folder only, not
+    // the models inside (VS Code coalesces child events into the parent's).
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     this.subscriptions.push(
       watcher,
       this.changed,
-      watcher.onDidCreate((uri) => isCandidate(uri) && this.enqueue(uri, 'probe')),
+      watcher.onDidCreate((uri) => this.enqueue(uri, isCandidate(uri) ? 'probe' : 'folder')),
       watcher.onDidChange((uri) => isCandidate(uri) && this.enqueue(uri, 'probe')),
       watcher.onDidDelete((uri) => (isCandidate(uri) ? this.enqueue(uri, 'delete') : this.removeUnder(uri.fsPath))),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
@@ -123,8 +124,9 @@ export class ModelIndex implements vscode.Disposable {
     this.publish();
   }
 
-  private enqueue(uri: vscode.Uri, action: 'probe' | 'delete'): void {
+  private enqueue(uri: vscode.Uri, action: 'probe' | 'delete' | 'folder'): void {
     if (uri.scheme !== 'file' || uri.fsPath.split(path.sep).includes('node_modules')) return;
+    if (action === 'folder' && this.queued.has(uri.fsPath)) return;
     this.queued.set(uri.fsPath, action);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -143,16 +145,36 @@ export class ModelIndex implements vscode.Disposable {
     this.queued.clear();
     let removed = false;
     const toProbe: vscode.Uri[] = [];
+    const created: string[] = [];
     for (const [filePath, action] of work) {
       if (action === 'delete') {
         removed = this.found.delete(filePath) || removed;
         this.rejected.delete(filePath);
+      } else if (action === 'folder') {
+        created.push(filePath);
       } else if (await isIncluded(vscode.Uri.file(filePath))) {
         toProbe.push(vscode.Uri.file(filePath));
       }
     }
     if (removed) this.publish();
+    toProbe.push(...(await this.candidatesIn(created)).filter((u) => !toProbe.some((p) => p.fsPath === u.fsPath)));
     for (let i = 0; i < toProbe.length; i += PROBE_BATCH) await this.probe(toProbe.slice(i, i + PROBE_BATCH));
+  }
+
+  /** Candidate files inside the created entries that are folders (a folder moved or copied in). */
+  private async candidatesIn(created: string[]): Promise<vscode.Uri[]> {
+    const folders: string[] = [];
+    for (const entry of created) {
+      const stat = await Promise.resolve(vscode.workspace.fs.stat(vscode.Uri.file(entry))).catch(() => undefined);
+      if (stat && stat.type & vscode.FileType.Directory) folders.push(entry);
+    }
+    // Outermost folders only (a copy reports a/ and sometimes a/b/); findFiles applies the excludes.
+    const outermost = folders.filter((f) => !folders.some((other) => f.startsWith(other + path.sep)));
+    const found: vscode.Uri[] = [];
+    for (const folder of outermost) {
+      found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(folder), CANDIDATES), excludeGlob())));
+    }
+    return found.filter((u) => !this.found.has(u.fsPath));
   }
 
   private publish(): void {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { copyInto, createModelFixtures, extensionPath, listModels, scratch, waitFor } from './helpers';
@@ -38,6 +39,26 @@ export function discoveryTests(): void {
       await waitFor('the new model to be listed', async () => (await listModels()).models.some((m) => m.path === target) || undefined);
       fs.rmSync(path.dirname(target), { recursive: true, force: true });
       await waitFor('the deleted model to leave the list', async () => !(await listModels()).models.some((m) => m.path === target) || undefined);
+    });
+
+    it('follows a model folder moved in, renamed and copied (the watcher reports only the folder)', async () => {
+      // Built outside the workspace and moved in whole: no event names the model.json itself.
+      const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'quench-it-move-'));
+      const staged = path.join(outside, 'moved-in');
+      copyInto(staged, files.tiny, path.join(path.dirname(files.tiny), 'group1-shard1of1.bin'));
+      const movedIn = scratch('moved-in', 'model.json');
+      fs.mkdirSync(path.dirname(path.dirname(movedIn)), { recursive: true });
+      fs.cpSync(staged, path.dirname(movedIn), { recursive: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+      const listed = (p: string) => async () => (await listModels()).models.some((m) => m.path === p);
+      await waitFor('the model of a folder copied in to be listed', listed(movedIn));
+
+      const renamed = scratch('renamed', 'model.json');
+      fs.renameSync(path.dirname(movedIn), path.dirname(renamed));
+      await waitFor('the renamed folder\'s model to be listed', listed(renamed));
+      await waitFor('the old path to leave the list', async () => !(await listed(movedIn)()) || undefined);
+      fs.rmSync(path.dirname(renamed), { recursive: true, force: true });
+      await waitFor('the deleted folder\'s model to leave the list', async () => !(await listed(renamed)()) || undefined);
     });
 
     it('sets quench.modelFiles for the when clauses (visible through the menus)', async () => {
