@@ -30,10 +30,18 @@ export function assertNotProtected(targets: string[], protectedFiles: string[] =
   }
 }
 
+async function exists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * Writes all files to temporary siblings, then renames them into place in the given order (put
- * the file that makes the model visible, e.g. model.json, last). On failure the temporary files
- * are removed and nothing at the final paths has changed.
+ * the file that makes the model visible, e.g. model.json, last). On failure the temporary files,
+ * the files this call had already renamed into place where nothing was before, and the folders it
+ * created are removed; the error names the file that failed.
  */
 export async function writeFilesAtomically(files: PendingFile[], protectedFiles: string[] = []): Promise<string[]> {
   assertNotProtected(
@@ -41,19 +49,31 @@ export async function writeFilesAtomically(files: PendingFile[], protectedFiles:
     protectedFiles,
   );
   const temps: string[] = [];
+  const createdFolders: string[] = [];
+  const placed: string[] = [];
+  let failed: string | undefined;
   try {
     for (const file of files) {
-      await fs.mkdir(path.dirname(file.path), { recursive: true });
+      failed = file.path;
+      const created = await fs.mkdir(path.dirname(file.path), { recursive: true });
+      if (created) createdFolders.push(created);
       const temp = tempSibling(file.path);
       temps.push(temp);
       await fs.writeFile(temp, file.data);
     }
+    // A rename can still fail (the name is taken by a folder, the disk went away): remember what
+    // was new so a failure leaves the output as it was rather than half replaced.
+    const isNew = await Promise.all(files.map(async (f) => !(await exists(f.path))));
+    for (let i = 0; i < files.length; i++) {
+      failed = files[i]!.path;
+      await fs.rename(temps[i]!, files[i]!.path);
+      if (isNew[i]) placed.push(files[i]!.path);
+    }
   } catch (error) {
-    await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
-    const failed = files[temps.length - 1]?.path;
+    await Promise.all([...temps, ...placed].map((t) => fs.rm(t, { force: true })));
+    await Promise.all(createdFolders.map((d) => fs.rm(d, { recursive: true, force: true })));
     throw new EngineFailure('io', `could not write the model: ${(error as Error).message}`, failed);
   }
-  for (let i = 0; i < files.length; i++) await fs.rename(temps[i]!, files[i]!.path);
   return files.map((f) => path.resolve(f.path));
 }
 
@@ -67,13 +87,15 @@ export async function writeViaTempPath(
   protectedFiles: string[] = [],
 ): Promise<string> {
   assertNotProtected([target], protectedFiles);
-  await fs.mkdir(path.dirname(target), { recursive: true });
   const temp = tempSibling(target);
+  let createdFolder: string | undefined;
   try {
+    createdFolder = await fs.mkdir(path.dirname(target), { recursive: true });
     await write(temp);
     await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });
+    if (createdFolder) await fs.rm(createdFolder, { recursive: true, force: true });
     if (error instanceof EngineFailure) throw error;
     throw new EngineFailure('io', `could not write the model: ${(error as Error).message}`, target);
   }
