@@ -4,7 +4,13 @@
 // runner reads them and fails on any failure, on zero tests, and on a missing results file.
 // A copy of the results is kept in test-results/<name>.json.
 //
-//   node scripts/run-integration.mjs                  the extension's suite
+// The suite runs twice: once in a trusted workspace (workspace trust off) and once with workspace
+// trust on and the folder untrusted (restricted mode), where the jobs' tests skip themselves and the
+// restricted-mode tests run. Each launch must report the trust state it was started for, run at
+// least one test and fail none.
+//
+//   node scripts/run-integration.mjs                  the extension's suite, both launches
+//   node scripts/run-integration.mjs --trusted-only   the trusted launch only (quicker while editing)
 //   node scripts/run-integration.mjs --harness-check  test/integration/harness-check (the harness itself)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -46,14 +52,32 @@ function readResults(file) {
 async function main() {
   const bundle = await suiteBundle();
   if (!fs.existsSync(bundle)) throw new Error(`integration: ${path.relative(repoRoot, bundle)} is missing; run \`npm run build\` first.`);
-  const name = harnessCheck ? 'harness-check' : 'integration';
+  const launches = harnessCheck
+    ? [{ name: 'harness-check', trusted: true }]
+    : [{ name: 'integration', trusted: true }, ...(process.argv.includes('--trusted-only') ? [] : [{ name: 'integration-untrusted', trusted: false }])];
+  let code = 0;
+  for (const launch of launches) code = Math.max(code, report(launch, await runLaunch(bundle, launch)));
+  return code;
+}
+
+/**
+ * One code-server launch running the suite. Untrusted: workspace trust on, the startup prompt off
+ * (a modal would otherwise sit over the workbench; the folder stays untrusted either way).
+ */
+async function runLaunch(bundle, { name, trusted }) {
+  const launchStarted = Date.now();
   // The environment of code-server reaches its extension host (the harness check asserts it), so
   // each run gets its own results file: runs in the same checkout cannot read each other's results.
   const envResults = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quench-results-')), `${name}.json`);
   const keptResults = path.join(repoRoot, 'test-results', `${name}.json`);
 
   const { workspace, cleanup } = exampleWorkspace();
-  const server = await startCodeServer({ workspace, env: { QUENCH_TEST_RESULTS: envResults } });
+  const server = await startCodeServer({
+    workspace,
+    trust: !trusted,
+    settings: trusted ? {} : { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' },
+    env: { QUENCH_TEST_RESULTS: envResults },
+  });
   let browser;
   const browserLog = [];
   try {
@@ -77,7 +101,7 @@ async function main() {
     }
     fs.mkdirSync(path.dirname(keptResults), { recursive: true });
     fs.writeFileSync(keptResults, JSON.stringify(found, null, 2));
-    return report(name, found);
+    return { ...found, seconds: (Date.now() - launchStarted) / 1000 };
   } finally {
     await browser?.close().catch(() => {});
     await server.stop();
@@ -86,17 +110,22 @@ async function main() {
   }
 }
 
-function report(name, results) {
+function report({ name, trusted }, results) {
   const passed = Number(results.passed);
   const failed = Number(results.failed);
   for (const failure of results.failures ?? []) console.error(`  ✖ ${failure.title}\n    ${String(failure.error).split('\n').join('\n    ')}`);
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const skipped = Number(results.skipped ?? 0);
-  console.log(`${name}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${seconds} s)`);
+  const total = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`${name}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${results.seconds.toFixed(1)} s; ${total} s so far)`);
   if (!Number.isInteger(passed) || !Number.isInteger(failed)) return 1;
   if (failed > 0) return 1;
   if (passed === 0) {
     console.error(`${name}: no test ran.`);
+    return 1;
+  }
+  // A launch meant to be untrusted that came up trusted would skip the restricted-mode tests and pass.
+  if (results.trusted !== undefined && results.trusted !== trusted) {
+    console.error(`${name}: the workspace was ${results.trusted ? 'trusted' : 'untrusted'}, expected ${trusted ? 'trusted' : 'untrusted'}.`);
     return 1;
   }
   return 0;
