@@ -44,6 +44,7 @@ interface ViewState extends PanelState {
 }
 
 const TABS = ['overview', 'layers', 'curves', 'history'] as const;
+type Tab = (typeof TABS)[number];
 const vscode = hostApi();
 const saved = vscode.getState() as Partial<ViewState> | undefined;
 const state: ViewState = { sort: { key: 'order', descending: false }, order: 'index', picked: [], tab: 'overview', ...saved };
@@ -56,6 +57,8 @@ let diff: { left: Report; right: Report } | undefined;
 const jobs = new Map<number, RunningJob>();
 const matrices = new Map<string, MatricesState>();
 let detail: { key: string; view: SfpDetail } | undefined;
+/** The page's fixed frame: job progress on top, then the tabs; panels are filled when first shown. */
+let shell: { jobs: HTMLElement; panels: Partial<Record<Tab, HTMLElement>>; built: Set<Tab> } | undefined;
 
 const post = (m: WebviewToHost) => vscode.postMessage(m);
 const save = () => vscode.setState(state);
@@ -63,6 +66,7 @@ const save = () => vscode.setState(state);
 function setBusy(painting: Promise<void>): void {
   document.body.dataset.renderState = 'busy';
   void painting.then(() => {
+    if (detail && detail.view.painted !== painting) return; // a newer paint owns the state
     document.body.dataset.renderState = 'idle';
     document.dispatchEvent(new CustomEvent('quench:idle'));
   });
@@ -70,10 +74,15 @@ function setBusy(painting: Promise<void>): void {
 
 function selectLayer(name: string, fromHost = false): void {
   state.selectedLayer = name;
-  if (TABS.indexOf(state.tab as (typeof TABS)[number]) !== 1 && view === 'report') state.tab = 'layers';
+  if (view === 'report' && state.tab !== 'layers') {
+    state.tab = 'layers';
+    const tabs = document.querySelector('vscode-tabs') as (HTMLElement & { selectedIndex: number }) | null;
+    if (tabs) tabs.selectedIndex = TABS.indexOf('layers');
+  }
   save();
   if (!fromHost) post({ type: 'selectLayer', name });
-  render();
+  if (shell) renderPanel('layers');
+  else render();
 }
 
 function layerDetail(): HTMLElement | null {
@@ -91,45 +100,94 @@ function layerDetail(): HTMLElement | null {
     matrices.set(key, m);
     if (m.status === 'loading') post({ type: 'requestMatrices', runId: state.runId, layer: layer.name });
   }
-  const detailKey = `${key}\u0000${state.order}\u0000${m.status}`;
-  if (detail?.key !== detailKey) {
+  if (detail?.key !== key) {
     detail?.view.dispose();
-    detail = { key: detailKey, view: renderSfpDetail(sfp, layer, m, state.order, (order) => { state.order = order; save(); render(); }) };
+    detail = {
+      key,
+      view: renderSfpDetail(sfp, layer, m, state.order, (order) => {
+        state.order = order;
+        save();
+        detail?.view.setOrder(order);
+        if (detail) setBusy(detail.view.painted);
+      }),
+    };
     setBusy(detail.view.painted);
   }
   return detail.view.element;
 }
 
+function panelContent(tab: Tab): HTMLElement[] {
+  if (!report) return [];
+  switch (tab) {
+    case 'overview':
+      return [renderOverview(report, outcome, post, { exports: true })];
+    case 'layers': {
+      const table = renderLayerTable(layerRows(report), state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); renderPanel('layers'); }, (name) => selectLayer(name));
+      return [table, ...[layerDetail()].filter((x): x is HTMLElement => x !== null)];
+    }
+    case 'curves':
+      return [renderCurves(report)];
+    case 'history':
+      return [renderHistory(history, state.runId, state.picked, (ids) => { state.picked = ids; save(); renderPanel('history'); }, post), ...(diff ? [renderDiff(diff.left, diff.right)] : [])];
+  }
+}
+
+/** Rebuilds one tab's panel (only when it is shown; hidden panels are rebuilt when selected). */
+function renderPanel(tab: Tab): void {
+  if (!shell) return;
+  const panel = shell.panels[tab];
+  if (!panel) return;
+  if (state.tab !== tab) {
+    shell.built.delete(tab);
+    return;
+  }
+  panel.replaceChildren(...panelContent(tab));
+  shell.built.add(tab);
+}
+
+function renderJobsView(): void {
+  shell?.jobs.replaceChildren(...[renderJobs([...jobs.values()], post)].filter((x): x is HTMLElement => x !== null));
+}
+
+/** Builds the whole page: after a new report, diff or history, never for a layer or matrices change. */
 function render(): void {
   const app = document.getElementById('app');
   if (!app) return;
-  const jobsView = renderJobs([...jobs.values()], post);
   if (!report) {
-    app.replaceChildren(...[jobsView, h('p', { class: 'muted' }, jobs.size ? '' : 'Open a run from the Models view or run Prune / Analyze to see its report here.')].filter((x): x is HTMLElement => x !== null));
+    shell = undefined;
+    app.replaceChildren(...[renderJobs([...jobs.values()], post), h('p', { class: 'muted' }, jobs.size ? '' : 'Open a run from the Models view or run Prune / Analyze to see its report here.')].filter((x): x is HTMLElement => x !== null));
     return;
   }
-  const rows = layerRows(report);
-  const table = renderLayerTable(rows, state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); render(); }, (name) => selectLayer(name));
   if (view === 'modelSummary') {
+    shell = undefined;
+    const table = renderLayerTable(layerRows(report), state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); render(); }, (name) => selectLayer(name));
     app.replaceChildren(renderOverview(report, undefined, post, { exports: false }), h('h2', {}, 'Layers'), table);
     return;
   }
-  const panels: Record<(typeof TABS)[number], HTMLElement[]> = {
-    overview: [renderOverview(report, outcome, post, { exports: true })],
-    layers: [table, ...[layerDetail()].filter((x): x is HTMLElement => x !== null)],
-    curves: [renderCurves(report)],
-    history: [renderHistory(history, state.runId, state.picked, (ids) => { state.picked = ids; save(); render(); }, post), ...(diff ? [renderDiff(diff.left, diff.right)] : [])],
-  };
-  const labels = { overview: 'Overview', layers: 'Layers', curves: 'Curves', history: 'History' };
+  const labels: Record<Tab, string> = { overview: 'Overview', layers: 'Layers', curves: 'Curves', history: 'History' };
+  const panels: Partial<Record<Tab, HTMLElement>> = {};
   const tabs = h('vscode-tabs', { 'data-testid': 'tabs' },
-    ...TABS.flatMap((t) => [h('vscode-tab-header', { slot: 'header', 'data-tab': t }, labels[t]), h('vscode-tab-panel', { 'data-tab': t }, ...panels[t])]),
+    ...TABS.flatMap((t) => [h('vscode-tab-header', { slot: 'header', 'data-tab': t }, labels[t]), (panels[t] = h('vscode-tab-panel', { 'data-tab': t }))]),
   ) as HTMLElement & { selectedIndex: number };
-  tabs.selectedIndex = Math.max(0, TABS.indexOf(state.tab as (typeof TABS)[number]));
+  if (!TABS.includes(state.tab as Tab)) state.tab = 'overview';
+  tabs.selectedIndex = TABS.indexOf(state.tab as Tab);
   tabs.addEventListener('vsc-tabs-select', (e) => {
     state.tab = TABS[(e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex] ?? 'overview';
     save();
+    if (!shell?.built.has(state.tab as Tab)) renderPanel(state.tab as Tab);
   });
-  app.replaceChildren(...[jobsView, tabs].filter((x): x is HTMLElement => x !== null));
+  shell = { jobs: h('div', { class: 'jobs-host' }), panels, built: new Set() };
+  renderJobsView();
+  renderPanel(state.tab as Tab);
+  app.replaceChildren(shell.jobs, tabs);
+}
+
+/** New matrices for a layer: only the open detail of that layer repaints. */
+function matricesArrived(key: string, m: MatricesState): void {
+  matrices.set(key, m);
+  if (detail?.key !== key) return;
+  detail.view.setMatrices(m);
+  setBusy(detail.view.painted);
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
@@ -141,49 +199,58 @@ window.addEventListener('message', (event: MessageEvent) => {
         state.selectedLayer = undefined;
         diff = undefined;
       }
+      detail?.view.dispose();
+      detail = undefined;
       report = m.report;
       outcome = m.outcome;
       history = m.history;
       state.runId = m.runId;
       save();
-      break;
+      render();
+      return;
     case 'diff':
       diff = { left: m.left, right: m.right };
       state.tab = 'history';
-      break;
+      render();
+      return;
     case 'progress':
       jobs.set(m.jobId, { jobId: m.jobId, title: m.title, progress: m.progress });
-      break;
+      if (shell) renderJobsView();
+      else render();
+      return;
     case 'jobEnded': {
       const job = jobs.get(m.jobId);
       if (job) job.ended = { outcome: m.outcome, message: m.message };
-      setTimeout(() => { jobs.delete(m.jobId); render(); }, m.outcome === 'failed' ? 15000 : 4000);
-      break;
+      const refresh = () => (shell ? renderJobsView() : render());
+      setTimeout(() => { jobs.delete(m.jobId); refresh(); }, m.outcome === 'failed' ? 15000 : 4000);
+      refresh();
+      return;
     }
     case 'selectLayer':
       selectLayer(m.name, true);
       return;
     case 'theme':
-      // Canvas colours come from theme variables: repaint the detail with the new palette.
-      detail?.view.dispose();
-      detail = undefined;
-      break;
+      repaintForTheme();
+      return;
     case 'matrices':
-      matrices.set(`${m.runId}\u0000${m.layer}`, { status: 'ready', data: m.data });
-      break;
+      matricesArrived(`${m.runId}\u0000${m.layer}`, { status: 'ready', data: m.data });
+      return;
     case 'noMatrices':
-      matrices.set(`${m.runId}\u0000${m.layer}`, { status: 'missing', reason: m.reason });
-      break;
+      matricesArrived(`${m.runId}\u0000${m.layer}`, { status: 'missing', reason: m.reason });
+      return;
   }
-  render();
 });
 
-// VS Code swaps the body class when the colour theme changes; repaint canvases with the new colours.
-new MutationObserver(() => {
+// Canvas colours come from theme variables: repaint the detail with the new palette.
+function repaintForTheme(): void {
   detail?.view.dispose();
   detail = undefined;
-  render();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  if (shell) renderPanel('layers');
+  else render();
+}
+
+// VS Code swaps the body class when the colour theme changes.
+new MutationObserver(repaintForTheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 render();
 post({ type: 'ready', state: { runId: state.runId, selectedLayer: state.selectedLayer, tab: state.tab } });

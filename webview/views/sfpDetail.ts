@@ -29,11 +29,20 @@ export function themePalette(): HeatPalette {
 
 export interface SfpDetail {
   element: HTMLElement;
-  /** Settles when the grid is fully painted. */
-  painted: Promise<void>;
+  /** Settles when the grid's tiles in view are painted (after the latest change). */
+  readonly painted: Promise<void>;
+  /** The layer's matrices arrived (or turned out missing): paint the grid, keep the rest. */
+  setMatrices(matrices: MatricesState): void;
+  /** Re-sorts the grid's tiles; nothing else is rebuilt. */
+  setOrder(order: FilterOrder): void;
   dispose(): void;
 }
 
+/**
+ * The detail is built in small steps so no single task blocks the page: the stats and the grid's
+ * frame first, the grid tiles per animation frame (gridCanvas), and the connection mask and
+ * histogram (512 × 512 label-set intersections) in a later task.
+ */
 export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: MatricesState, order: FilterOrder, onOrder: (o: FilterOrder) => void): SfpDetail {
   const classes = sfp.classes;
   const index = sfp.layers.indexOf(layer);
@@ -50,41 +59,76 @@ export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: Matr
   );
   const grid = h('canvas', { class: 'sfp-grid', 'data-testid': 'sfp-grid', role: 'img', 'aria-label': `SFP matrices of ${layer.filters.length} filters of ${layer.name}` });
   const tip = h('div', { class: 'muted', 'data-testid': 'sfp-filter-info' }, 'Point at a filter to see its label set.');
-  const source = matrices.status === 'ready'
-    ? `Normalised SFP matrices (rows: true label, columns: output unit), threshold ${sfp.threshold}; outlines: clusters.`
-    : matrices.status === 'loading' ? 'Loading matrices…' : `${matrices.reason ?? 'No matrices stored.'}`;
-  const gridSection = h('section', { class: 'sfp' }, h('h3', {}, `SFP grid — ${layer.name}`), h('div', { class: 'row' }, h('span', {}, 'Order by '), select), h('p', { class: 'muted' }, source), tip, h('div', { class: 'grid-scroll' }, grid));
+  const source = h('p', { class: 'muted' });
+  const scroller = h('div', { class: 'grid-scroll' }, grid);
+  const gridSection = h('section', { class: 'sfp' }, h('h3', {}, `SFP grid — ${layer.name}`), h('div', { class: 'row' }, h('span', {}, 'Order by '), select), source, tip, scroller);
 
   let job: GridJob | undefined;
   let painted: Promise<void> = Promise.resolve();
-  if (matrices.status !== 'loading') {
-    const data = matrices.status === 'ready' && matrices.data ? matrices.data : matricesFromClusters(layer.filters, classes);
+  let current = matrices;
+  let currentOrder = order;
+  let disposed = false;
+  const paint = () => {
+    job?.cancel();
+    job = undefined;
+    source.textContent = current.status === 'ready'
+      ? `Normalised SFP matrices (rows: true label, columns: output unit), threshold ${sfp.threshold}; outlines: clusters.`
+      : current.status === 'loading' ? 'Loading matrices…' : `${current.reason ?? 'No matrices stored.'}`;
+    if (current.status === 'loading' || disposed) {
+      painted = Promise.resolve();
+      return;
+    }
+    const data = current.status === 'ready' && current.data ? current.data : matricesFromClusters(layer.filters, classes);
     const outline = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0090f1';
     const width = Math.max(320, (document.getElementById('app')?.clientWidth ?? 800) - 40);
-    job = paintGrid(grid, layer.filters, orderFilters(layer.filters, order), data, classes, sfp.threshold, themePalette(), outline, width);
+    job = paintGrid(scroller, grid, layer.filters, orderFilters(layer.filters, currentOrder), data, classes, sfp.threshold, themePalette(), outline, width);
     painted = job.done;
-    grid.addEventListener('mousemove', (e) => {
-      const rect = grid.getBoundingClientRect();
-      const f = job?.filterAt(((e.clientX - rect.left) * grid.width) / rect.width, ((e.clientY - rect.top) * grid.height) / rect.height);
-      tip.textContent = f ? `Filter #${f.index}: L(f) = {${f.labels.join(', ')}}, clusters ${f.clusters.map((c) => `{${c.join(',')}}`).join(' ') || 'none'}, noise ${f.noise < 0 ? '—' : f.noise}` : 'Point at a filter to see its label set.';
-    });
-  }
+  };
+  grid.addEventListener('mousemove', (e) => {
+    const f = job?.filterAtClient(e.clientX, e.clientY);
+    tip.textContent = f ? `Filter #${f.index}: L(f) = {${f.labels.join(', ')}}, clusters ${f.clusters.map((c) => `{${c.join(',')}}`).join(' ') || 'none'}, noise ${f.noise < 0 ? '—' : f.noise}` : 'Point at a filter to see its label set.';
+  });
 
-  const from = layer.filters.map((f) => f.labels);
-  const mask = next ? connectionMask(from, next.filters.map((f) => f.labels), classes) : outputMask(from, classes);
-  const maskCanvas = h('canvas', { class: 'mask', 'data-testid': 'connection-mask', role: 'img' });
-  maskCanvas.width = mask.cols;
-  maskCanvas.height = mask.rows;
-  const kept = cssColour('--vscode-charts-green', [55, 148, 70]);
-  const removed = cssColour('--vscode-editor-background', [30, 30, 30]);
-  maskCanvas.getContext('2d')?.putImageData(new ImageData(maskToRgba(mask, kept, removed) as Uint8ClampedArray<ArrayBuffer>, mask.cols, mask.rows), 0, 0);
-  maskCanvas.style.width = `${Math.min(640, Math.max(mask.cols, 160))}px`;
-  const maskSection = h('section', { class: 'mask-section' },
-    h('h3', {}, `AFCC connections ${layer.name} → ${next ? next.name : 'output classes'}`),
-    h('p', { class: 'muted' }, `Columns: ${mask.cols} filters of ${layer.name}; rows: ${next ? `${mask.rows} filters of ${next.name}` : `${mask.rows} classes`}. Kept iff the label sets meet: ${int(mask.keptCount)} of ${int(mask.rows * mask.cols)} (${pct(mask.keptCount / Math.max(1, mask.rows * mask.cols))}).`),
-    maskCanvas,
-  );
-  const histogram = barChart(labelSetSizeHistogram(layer.filters), { title: 'Filters per label-set size |L(f)|', xLabel: '|L(f)|', yLabel: 'filters' });
-  const element = h('section', { class: 'layer-detail', 'data-testid': 'layer-detail', 'data-layer': layer.name }, h('h2', {}, layer.name, ' ', h('span', { class: 'muted' }, layer.className)), stats, gridSection, h('div', { class: 'two-col' }, maskSection, h('section', {}, histogram)));
-  return { element, painted, dispose: () => job?.cancel() };
+  const maskTitle = h('h3', {}, `AFCC connections ${layer.name} → ${next ? next.name : 'output classes'}`);
+  const maskSection = h('section', { class: 'mask-section' }, maskTitle, h('p', { class: 'muted' }, 'Computing the connection mask…'));
+  const histogramSection = h('section', {});
+  const element = h('section', { class: 'layer-detail', 'data-testid': 'layer-detail', 'data-layer': layer.name }, h('h2', {}, layer.name, ' ', h('span', { class: 'muted' }, layer.className)), stats, gridSection, h('div', { class: 'two-col' }, maskSection, histogramSection));
+  const later = setTimeout(() => {
+    if (disposed) return;
+    const from = layer.filters.map((f) => f.labels);
+    const mask = next ? connectionMask(from, next.filters.map((f) => f.labels), classes) : outputMask(from, classes);
+    const maskCanvas = h('canvas', { class: 'mask', 'data-testid': 'connection-mask', role: 'img' });
+    maskCanvas.width = mask.cols;
+    maskCanvas.height = mask.rows;
+    const kept = cssColour('--vscode-charts-green', [55, 148, 70]);
+    const removed = cssColour('--vscode-editor-background', [30, 30, 30]);
+    maskCanvas.getContext('2d')?.putImageData(new ImageData(maskToRgba(mask, kept, removed) as Uint8ClampedArray<ArrayBuffer>, mask.cols, mask.rows), 0, 0);
+    maskCanvas.style.width = `${Math.min(640, Math.max(mask.cols, 160))}px`;
+    maskSection.replaceChildren(maskTitle,
+      h('p', { class: 'muted' }, `Columns: ${mask.cols} filters of ${layer.name}; rows: ${next ? `${mask.rows} filters of ${next.name}` : `${mask.rows} classes`}. Kept iff the label sets meet: ${int(mask.keptCount)} of ${int(mask.rows * mask.cols)} (${pct(mask.keptCount / Math.max(1, mask.rows * mask.cols))}).`),
+      maskCanvas,
+    );
+    histogramSection.replaceChildren(barChart(labelSetSizeHistogram(layer.filters), { title: 'Filters per label-set size |L(f)|', xLabel: '|L(f)|', yLabel: 'filters' }));
+  }, 0);
+  paint();
+  return {
+    element,
+    get painted() {
+      return painted;
+    },
+    setMatrices: (m) => {
+      current = m;
+      paint();
+    },
+    setOrder: (o) => {
+      if (o === currentOrder) return;
+      currentOrder = o;
+      paint();
+    },
+    dispose: () => {
+      disposed = true;
+      clearTimeout(later);
+      job?.cancel();
+    },
+  };
 }
