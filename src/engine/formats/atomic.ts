@@ -30,6 +30,11 @@ export function assertNotProtected(targets: string[], protectedFiles: string[] =
   }
 }
 
+/** Cleanup after a failed write must not replace its error (rm throws ENOTDIR under a file). */
+function removeQuietly(target: string): Promise<void> {
+  return fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
+}
+
 async function exists(file: string): Promise<boolean> {
   return fs.lstat(file).then(
     () => true,
@@ -70,8 +75,8 @@ export async function writeFilesAtomically(files: PendingFile[], protectedFiles:
       if (isNew[i]) placed.push(files[i]!.path);
     }
   } catch (error) {
-    await Promise.all([...temps, ...placed].map((t) => fs.rm(t, { force: true })));
-    await Promise.all(createdFolders.map((d) => fs.rm(d, { recursive: true, force: true })));
+    await Promise.all([...temps, ...placed].map(removeQuietly));
+    await Promise.all(createdFolders.map(removeQuietly));
     throw new EngineFailure('io', `could not write the model: ${(error as Error).message}`, failed);
   }
   return files.map((f) => path.resolve(f.path));
@@ -94,8 +99,8 @@ export async function writeViaTempPath(
     await write(temp);
     await fs.rename(temp, target);
   } catch (error) {
-    await fs.rm(temp, { force: true });
-    if (createdFolder) await fs.rm(createdFolder, { recursive: true, force: true });
+    await removeQuietly(temp);
+    if (createdFolder) await removeQuietly(createdFolder);
     if (error instanceof EngineFailure) throw error;
     throw new EngineFailure('io', `could not write the model: ${(error as Error).message}`, target);
   }
