@@ -20,8 +20,11 @@ import { fileSizes, modelTotals } from '../stats';
 import { finetune, type FinetuneOptions as TrainFinetuneOptions } from '../train/finetune';
 import { recalibrateBatchNorm } from '../train/recalibrate';
 import { openTrainingData, runSfp, sfpOptions, writeMatricesFile } from './analyze';
-import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
+import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, sha256Files, Stopwatch } from './common';
 import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+
+/** Output paths of the prune jobs running in this process: a second job writing one is refused. */
+const outputsInUse = new Set<string>();
 
 export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<PruneReport> {
   if (params.method === 'sfp-filters') throw new EngineFailure('unsupported', 'The sfp-filters method is not available in this version; use afcc or a baseline.');
@@ -33,6 +36,14 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
   const opened: Dataset[] = [];
   const written: string[] = [];
   let finished = false;
+  const out = params.dryRun ? null : path.resolve(params.out ?? defaultPrunedPath(loaded.path, params.format));
+  // The folder a TF.js output gets (`<stem>.pruned/`) goes too when the job does not finish.
+  const outFolderExisted = out ? await fs.stat(path.dirname(out)).then(() => true, () => false) : true;
+  if (out && outputsInUse.has(out)) {
+    disposeModel(loaded);
+    throw new EngineFailure('io', 'another job is writing this output; wait for it to finish or choose another --out', out);
+  }
+  if (out) outputsInUse.add(out);
   try {
     watch.lap('load');
     const notes: string[] = [];
@@ -91,6 +102,8 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
       const structured = params.structured ? await removeDeadFilters(model) : null;
       if (structured) notes.push(`Removed filters: ${structured.layers.map((l) => `${l.layer} ${l.before}→${l.after}`).join(', ') || 'none were dead'}.`);
       try {
+        throwIfCancelled(ctx);
+        await assertInputUnchanged(loaded, base.model.sha256);
         const result = await exportVerified(loaded, structured?.model ?? model, model, data, params, written, ctx);
         output = { ...result.output, structured: structured !== null };
         totalsAfter = await modelTotals(structured?.model ?? model, result.files);
@@ -123,8 +136,31 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
     };
   } finally {
     if (!finished) await Promise.all(written.map((f) => fs.rm(f, { force: true })));
+    // rmdir, not rm -r: only when nothing but this job's files was ever in it.
+    if (!finished && out && !outFolderExisted) await fs.rmdir(path.dirname(out)).catch(() => undefined);
+    if (out) outputsInUse.delete(out);
     opened.forEach((d) => d.close?.());
     disposeModel(loaded);
+  }
+}
+
+/**
+ * The pruned model is derived from the input as it was loaded (its sha256 is in the report); when
+ * the input was changed or deleted meanwhile, writing it would pass off an old model as the new.
+ */
+async function assertInputUnchanged(loaded: LoadedModel, sha256AtLoad: string): Promise<void> {
+  let sha256Now: string;
+  try {
+    sha256Now = await sha256Files(loaded.files);
+  } catch (error) {
+    for (const file of loaded.files) {
+      const present = await fs.stat(file).then(() => true, () => false);
+      if (!present) throw new EngineFailure('io', 'was deleted while the job ran; no pruned model was written', file);
+    }
+    throw error;
+  }
+  if (sha256Now !== sha256AtLoad) {
+    throw new EngineFailure('io', 'changed while the job ran (its sha256 differs from when it was loaded); no pruned model was written — run the job again', loaded.path);
   }
 }
 
