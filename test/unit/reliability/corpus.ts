@@ -37,14 +37,16 @@ export function runCase(c: BadCase): Promise<unknown> {
   return runJob('evaluate', { model, data: data! }, quietContext());
 }
 
-/** Every file under `dir` (relative names, sorted) with its size and mtime: to prove nothing was written. */
+/** Every file (with size and mtime) and folder under `dir`, sorted: to prove nothing was written. */
 export async function listing(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (sub: string): Promise<void> => {
     for (const entry of await fs.readdir(path.join(dir, sub), { withFileTypes: true })) {
       const rel = path.join(sub, entry.name);
-      if (entry.isDirectory()) await walk(rel);
-      else {
+      if (entry.isDirectory()) {
+        out.push(`${rel}/`); // an empty folder left behind counts as output too
+        await walk(rel);
+      } else {
         const stat = await fs.stat(path.join(dir, rel));
         out.push(`${rel} ${stat.size} ${stat.mtimeMs}`);
       }
