@@ -1,6 +1,6 @@
 // No network anywhere in the engine: the real engine process (src/engine/main.ts under tsx, the
 // default 'auto' backend) runs evaluate and prune jobs with a preload that records and refuses every
-// network entry point (no-network-preload.cjs). First the preload is shown to catch each kind of
+// network entry point (no-network-preload.mjs). First the preload is shown to catch each kind of
 // attempt, so "none recorded" means none was made.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { engineProcessStarter } from '../../../src/extension/client/process';
 import { goodData, repoRoot } from './corpus';
 import { copyTinyModel, tempFolder } from './workspace';
 
-const preload = path.join(__dirname, 'no-network-preload.cjs');
+const preload = path.join(__dirname, 'no-network-preload.mjs');
 let root: string;
 before(async () => {
   root = await tempFolder('quench-no-network-');
@@ -35,7 +35,7 @@ describe('no network access', { timeout: 120_000 }, () => {
         () => require('node:dns').lookup('example.invalid', () => {}),
       ];
       Promise.allSettled(tries.map((t) => Promise.resolve().then(t))).then((r) => console.log(r.filter((x) => x.status === 'rejected').length));`;
-    const run = spawnSync(process.execPath, ['--require', preload, '-e', probe], { encoding: 'utf8', env: { ...process.env, QUENCH_NETWORK_LOG: log } });
+    const run = spawnSync(process.execPath, ['--import', preload, '-e', probe], { encoding: 'utf8', env: { ...process.env, QUENCH_NETWORK_LOG: log } });
     assert.equal(run.stdout.trim(), '7', run.stderr);
     assert.deepEqual(
       attempts(log).map((l) => l.split(' ')[0]),
@@ -48,7 +48,7 @@ describe('no network access', { timeout: 120_000 }, () => {
     const dir = path.join(root, 'model');
     const model = await copyTinyModel(dir);
     const connection = new EngineConnection(
-      engineProcessStarter({ enginePath: path.join(repoRoot, 'src/engine/main.ts'), execArgv: ['--require', preload, '--import', 'tsx'], env: { QUENCH_NETWORK_LOG: log } }),
+      engineProcessStarter({ enginePath: path.join(repoRoot, 'src/engine/main.ts'), execArgv: ['--import', preload, '--import', 'tsx'], env: { QUENCH_NETWORK_LOG: log } }),
     );
     try {
       const info = await connection.request('info', {});

@@ -1,9 +1,15 @@
-// Preloaded (node --require) into the engine by no-network.test.ts: every way Node code can reach
+// Preloaded (node --import) into the engine by no-network.test.ts: every way Node code can reach
 // the network records the attempt in $QUENCH_NETWORK_LOG and throws. Sockets cover everything
 // built on them (http, https, tls, fetch/undici, WebSocket); the higher-level entry points are
 // patched too so an attempt is named by what made it. Unix-domain sockets (IPC) are not network.
-'use strict';
-const fs = require('node:fs');
+import fs from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+
 const log = process.env.QUENCH_NETWORK_LOG;
 if (!log) throw new Error('no-network-preload: QUENCH_NETWORK_LOG is not set');
 // Proof for the test that this process really ran with the preload.
@@ -22,7 +28,6 @@ function isLocalPipe(args) {
   return Boolean(options && typeof options === 'object' && typeof options.path === 'string');
 }
 
-const net = require('node:net');
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function (...args) {
   if (isLocalPipe(args)) return connect.apply(this, args);
@@ -32,20 +37,16 @@ for (const name of ['connect', 'createConnection']) {
   const original = net[name];
   net[name] = (...args) => (isLocalPipe(args) ? original(...args) : blocked(`net.${name}`, args[0]));
 }
-const dgram = require('node:dgram');
 dgram.createSocket = (...args) => blocked('dgram.createSocket', args[0]);
 
-const dns = require('node:dns');
 for (const name of ['lookup', 'lookupService', 'resolve', 'resolve4', 'resolve6', 'resolveAny']) {
   dns[name] = (...args) => blocked(`dns.${name}`, args[0]);
   dns.promises[name] = async (...args) => blocked(`dns.promises.${name}`, args[0]);
 }
-for (const mod of ['http', 'https']) {
-  const m = require(`node:${mod}`);
+for (const [mod, m] of [['http', http], ['https', https]]) {
   m.request = (...args) => blocked(`${mod}.request`, args[0] instanceof URL ? args[0].href : args[0]);
   m.get = (...args) => blocked(`${mod}.get`, args[0] instanceof URL ? args[0].href : args[0]);
 }
-const tls = require('node:tls');
 tls.connect = (...args) => blocked('tls.connect', args[0]);
 globalThis.fetch = async (input) => blocked('fetch', typeof input === 'string' ? input : (input && input.url) || String(input));
 if (globalThis.WebSocket) globalThis.WebSocket = function WebSocket(url) { blocked('WebSocket', url); };
