@@ -151,6 +151,7 @@ function renderJobsView(): void {
 
 /** Builds the whole page: after a new report, diff or history, never for a layer or matrices change. */
 function render(): void {
+  clearTimeout(renderQueued);
   const app = document.getElementById('app');
   if (!app) return;
   if (!report) {
@@ -178,8 +179,18 @@ function render(): void {
   });
   shell = { jobs: h('div', { class: 'jobs-host' }), panels, built: new Set() };
   renderJobsView();
-  renderPanel(state.tab as Tab);
   app.replaceChildren(shell.jobs, tabs);
+  // The tabs' frame in this task, the shown panel's content in the next: two short tasks.
+  const built = shell;
+  setTimeout(() => {
+    if (shell === built && !built.built.has(state.tab as Tab)) renderPanel(state.tab as Tab);
+  }, 0);
+}
+
+let renderQueued = 0;
+function renderSoon(): void {
+  clearTimeout(renderQueued);
+  renderQueued = window.setTimeout(render, 0);
 }
 
 /** New matrices for a layer: only the open detail of that layer repaints. */
@@ -206,7 +217,8 @@ window.addEventListener('message', (event: MessageEvent) => {
       history = m.history;
       state.runId = m.runId;
       save();
-      render();
+      // Receiving a large report (its structured clone) is one task; building the page the next.
+      renderSoon();
       return;
     case 'diff':
       diff = { left: m.left, right: m.right };

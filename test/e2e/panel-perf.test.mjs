@@ -1,8 +1,9 @@
 // The panel stays responsive on a large report (issue 7): a 13-layer VGG-16 with 512-filter layers
 // and 100 classes (test/unit/webview/syntheticVgg.ts). The built page (dist/webview.js +
 // media/panel.css) runs in headless Chromium as VS Code would host it, with the host's messages
-// posted to it; a PerformanceObserver counts every long task from the first report message to the
-// moment each layer's SFP grid is painted, while a person opens layers, re-sorts and scrolls.
+// posted to it, while a person opens layers, re-sorts and scrolls. Every main-thread task must take
+// under 100 ms of CPU (from a Chrome trace), and, when the machine is not overloaded, every
+// PerformanceObserver 'longtask' must be under 100 ms of wall time too.
 // No code-server needed: the page's protocol is the whole surface under test.
 //   node --test test/e2e/panel-perf.test.mjs      (after `npm run build`)
 import { test } from 'node:test';
@@ -14,6 +15,15 @@ import * as path from 'node:path';
 import { launchChromium, repoRoot } from '../../scripts/code-server.mjs';
 
 const LONG_TASK_LIMIT_MS = 100;
+
+/** Top-level tasks of the page's main thread with their thread CPU time, from a Chrome trace. */
+function mainThreadTasks(events) {
+  const mains = events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  // The page's renderer is the one whose main thread ran tasks (about:blank renderers run none).
+  const runs = (m) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') && e.ph === 'X');
+  const main = mains.map((m) => ({ m, tasks: runs(m) })).sort((a, b) => b.tasks.length - a.tasks.length)[0];
+  return (main?.tasks ?? []).map((e) => ({ wallMs: Math.round(e.dur / 1000), cpuMs: Math.round((e.tdur ?? e.dur) / 1000) }));
+}
 const ORIGIN = 'http://quench-panel.test';
 const resultsDir = path.join(repoRoot, 'test-results');
 
@@ -76,6 +86,12 @@ test('the panel has no long task over 100 ms on a 13-layer, 512-filter, 100-clas
         for (const e of list.getEntries()) window.quenchLongTasks.push({ start: Math.round(e.startTime), ms: Math.round(e.duration), phase: window.quenchPhase ?? 'load' });
       }).observe({ type: 'longtask', buffered: true });
     });
+    // The page's own cost per task (thread CPU time), independent of other work on the machine.
+    const cdp = await page.context().newCDPSession(page);
+    const events = [];
+    cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+    const traced = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+    await cdp.send('Tracing.start', { categories: 'toplevel,devtools.timeline', transferMode: 'ReportEvents' });
     await page.goto(`${ORIGIN}/`);
     await page.waitForFunction(() => Array.isArray(window.quenchOutbox) && window.quenchOutbox.some((m) => m.type === 'ready'));
 
@@ -122,15 +138,25 @@ test('the panel has no long task over 100 ms on a 13-layer, 512-filter, 100-clas
     await page.waitForTimeout(300);
 
     const tasks = await page.evaluate(() => window.quenchLongTasks);
+    await cdp.send('Tracing.end');
+    await traced;
+    const cpuTasks = mainThreadTasks(events);
     const shot = path.join(resultsDir, 'panel-perf-sfp-grid.png');
     fs.mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: shot });
-    fs.writeFileSync(path.join(resultsDir, 'panel-perf-longtasks.json'), JSON.stringify(tasks, null, 1));
-    const worst = tasks.reduce((max, t) => Math.max(max, t.ms), 0);
-    console.log(`panel-perf: ${tasks.length} long tasks (> 50 ms), longest ${worst} ms; by phase: ${JSON.stringify(tasks.map((t) => `${t.phase}:${t.ms}`))}`);
+    const load = os.loadavg()[0];
+    const busy = load >= os.cpus().length;
+    const worstWall = tasks.reduce((max, t) => Math.max(max, t.ms), 0);
+    const worstCpu = cpuTasks.reduce((max, t) => Math.max(max, t.cpuMs), 0);
+    fs.writeFileSync(path.join(resultsDir, 'panel-perf.json'), JSON.stringify({ load: os.loadavg(), cores: os.cpus().length, longTasks: tasks, cpuTasksOver20ms: cpuTasks.filter((t) => t.cpuMs > 20) }, null, 1));
+    console.log(`panel-perf: load average ${load.toFixed(2)} on ${os.cpus().length} cores; longest main-thread task ${worstCpu} ms CPU; ${tasks.length} long tasks (wall > 50 ms), longest ${worstWall} ms: ${tasks.map((t) => `${t.phase} ${t.ms}`).join(', ')}`);
     assert.deepEqual(errors, [], `page errors: ${errors.join('\n')}`);
-    const over = tasks.filter((t) => t.ms > LONG_TASK_LIMIT_MS && t.phase !== 'load');
-    assert.deepEqual(over, [], `long tasks over ${LONG_TASK_LIMIT_MS} ms (screenshot ${shot})`);
+    assert.ok(cpuTasks.length > 0, 'the trace holds no main-thread tasks');
+    const overCpu = cpuTasks.filter((t) => t.cpuMs > LONG_TASK_LIMIT_MS);
+    assert.deepEqual(overCpu, [], `main-thread tasks over ${LONG_TASK_LIMIT_MS} ms of CPU (screenshot ${shot})`);
+    // Wall-clock long tasks also count the time other processes hold the cores: judged only when
+    // the machine is not overloaded (load average below the core count), reported always.
+    if (!busy) assert.deepEqual(tasks.filter((t) => t.ms > LONG_TASK_LIMIT_MS), [], `long tasks over ${LONG_TASK_LIMIT_MS} ms (screenshot ${shot})`);
   } finally {
     await browser.close().catch(() => {});
     fs.rmSync(dir, { recursive: true, force: true });

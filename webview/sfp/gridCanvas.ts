@@ -6,7 +6,7 @@ import type { SfpFilter } from '../../src/protocol/report';
 import { clusterRects, gridLayout, heatLut, paintFilterTile, rectToPixels, tileGeometry, type GridLayout, type HeatPalette } from './heatmap';
 
 /** Painting work per animation frame, well below the 50 ms long-task line even on a slow core. */
-const FRAME_BUDGET_MS = 12;
+const FRAME_BUDGET_MS = 8;
 const GAP = 4;
 const LABEL_HEIGHT = 12;
 
@@ -49,8 +49,8 @@ export function paintGrid(
   matrices: Float32Array,
   classes: number,
   threshold: number,
-  palette: HeatPalette,
-  outline: string,
+  /** Theme colours, read at the first paint (after layout) so building the view forces no style pass. */
+  colours: () => { palette: HeatPalette; outline: string },
   maxWidth: number,
 ): GridJob {
   const geometry = tileGeometry(classes);
@@ -68,56 +68,60 @@ export function paintGrid(
   spacer.appendChild(canvas);
   scroller.replaceChildren(spacer);
   const ctx = canvas.getContext('2d');
-  const lut = heatLut(threshold, palette);
+  let lut: Uint8ClampedArray | undefined;
+  let outline = '';
   let cancelled = false;
   let resolveFirst!: () => void;
   const done = new Promise<void>((r) => (resolveFirst = r));
-  // What is in view, the image its tiles are painted into, and the next slot of it to paint.
+  // What is in view, and the next slot of it to paint.
   let view = { top: 0, height: 0, from: 0, to: 0 };
-  let image: ImageData | undefined;
+  // Every change of the visible canvas costs a copy of all its pixels to the compositor (tens of
+  // ms without a GPU), so tiles and overlays go onto an OffscreenCanvas in short slices and the
+  // visible canvas gets one drawImage per view. One tile-sized image is reused for every tile.
+  let offscreen: OffscreenCanvas | undefined;
+  const tile = new ImageData(geometry.size, geometry.size);
   let next = 0;
   let frame = 0;
 
-  /** Labels and cluster outlines of the slots in view, once their pixels are on the canvas. */
-  const drawOverlays = () => {
-    if (!ctx) return;
-    ctx.strokeStyle = outline;
-    ctx.fillStyle = outline;
-    ctx.lineWidth = 1;
-    ctx.font = '10px sans-serif';
-    for (let slot = view.from; slot < view.to; slot++) {
-      const [x, y0] = layout.origin(slot);
-      const y = y0 - view.top;
-      const f = filters[order[slot]];
-      ctx.fillText(`#${f.index} · ${f.labels.length}`, x, y - 2);
-      for (const cluster of f.clusters) {
-        for (const rect of clusterRects(cluster)) {
-          const p = rectToPixels(rect, geometry);
-          ctx.strokeRect(x + p.x + 0.5, y + p.y + 0.5, Math.max(1, p.w - 1), Math.max(1, p.h - 1));
-        }
+  const paintSlot = (target: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, slot: number) => {
+    const [x, y0] = layout.origin(slot);
+    const y = y0 - view.top;
+    paintFilterTile(tile.data, geometry.size, 0, 0, matrices, order[slot], classes, lut!, geometry);
+    target.putImageData(tile, x, y);
+    const f = filters[order[slot]];
+    target.fillText(`#${f.index} · ${f.labels.length}`, x, y - 2);
+    for (const cluster of f.clusters) {
+      for (const rect of clusterRects(cluster)) {
+        const p = rectToPixels(rect, geometry);
+        target.strokeRect(x + p.x + 0.5, y + p.y + 0.5, Math.max(1, p.w - 1), Math.max(1, p.h - 1));
       }
     }
   };
 
-  // Tiles go into an ImageData over several short slices; the canvas changes once, at the end:
-  // every change of a canvas costs a copy of all its pixels to the compositor (tens of ms here).
+  const styled = <T extends CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D>(target: T): T => {
+    target.strokeStyle = outline;
+    target.fillStyle = outline;
+    target.lineWidth = 1;
+    target.font = '10px sans-serif';
+    return target;
+  };
+
   const step = () => {
     frame = 0;
-    if (cancelled || !ctx || !image) return resolveFirst();
+    if (cancelled || !ctx || !lut) return resolveFirst();
     const started = performance.now();
-    while (next < view.to && performance.now() - started < FRAME_BUDGET_MS) {
-      const [x, y0] = layout.origin(next);
-      // Rows above or below the image fall outside its pixel array and are dropped.
-      paintFilterTile(image.data, image.width, x, y0 - view.top, matrices, order[next], classes, lut, geometry);
-      next++;
-    }
+    // Without OffscreenCanvas the tiles go straight onto the visible canvas (more commits).
+    const target = offscreen?.getContext('2d') ?? ctx;
+    while (next < view.to && performance.now() - started < FRAME_BUDGET_MS) paintSlot(target, next++);
     if (next < view.to) {
       frame = requestAnimationFrame(step);
       return;
     }
-    if (canvas.height !== view.height) canvas.height = view.height;
-    ctx.putImageData(image, 0, 0);
-    drawOverlays();
+    if (offscreen) {
+      if (canvas.height !== view.height) canvas.height = view.height;
+      else ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(offscreen, 0, 0);
+    }
     canvas.dataset.painted = 'true';
     resolveFirst();
   };
@@ -131,8 +135,18 @@ export function paintGrid(
     const top = Math.min(scroller.scrollTop, Math.max(0, layout.height - height));
     if (height === view.height && top === view.top && canvas.dataset.painted === 'true') return;
     const [from, to] = visibleSlots(layout, order.length, top, top + height);
-    if (!image || image.height !== height) image = ctx.createImageData(canvas.width, height);
-    else image.data.fill(0);
+    if (!lut) {
+      const c = colours();
+      lut = heatLut(threshold, c.palette);
+      outline = c.outline;
+    }
+    if (typeof OffscreenCanvas === 'function') {
+      if (offscreen?.height !== height) offscreen = new OffscreenCanvas(canvas.width, height);
+      styled(offscreen.getContext('2d')!).clearRect(0, 0, canvas.width, height);
+    } else {
+      if (canvas.height !== height) canvas.height = height;
+      styled(ctx).clearRect(0, 0, canvas.width, height);
+    }
     view = { top, height, from, to };
     next = from;
     canvas.dataset.painted = 'false';

@@ -27,6 +27,9 @@ export function themePalette(): HeatPalette {
   };
 }
 
+/** Body padding, the grid box's border and a vertical scroll bar. */
+const GRID_MARGIN_PX = 56;
+
 export interface SfpDetail {
   element: HTMLElement;
   /** Settles when the grid's tiles in view are painted (after the latest change). */
@@ -79,9 +82,10 @@ export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: Matr
       return;
     }
     const data = current.status === 'ready' && current.data ? current.data : matricesFromClusters(layer.filters, classes);
-    const outline = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0090f1';
-    const width = Math.max(320, (document.getElementById('app')?.clientWidth ?? 800) - 40);
-    job = paintGrid(scroller, grid, layer.filters, orderFilters(layer.filters, currentOrder), data, classes, sfp.threshold, themePalette(), outline, width);
+    const colours = () => ({ palette: themePalette(), outline: getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0090f1' });
+    // From the window, not the page's layout: reading an element's width here would force a layout.
+    const width = Math.max(320, window.innerWidth - GRID_MARGIN_PX);
+    job = paintGrid(scroller, grid, layer.filters, orderFilters(layer.filters, currentOrder), data, classes, sfp.threshold, colours, width);
     painted = job.done;
   };
   grid.addEventListener('mousemove', (e) => {
