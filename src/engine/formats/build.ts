@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../jobs/context';
 import { assertGraphWellFormed } from '../limits/graph';
+import { assertWeightNamesValid } from '../limits/names';
 
 interface LayerConfigJson {
   class_name?: string;
@@ -19,7 +20,9 @@ export function modelConfigOf(topology: Record<string, unknown>): LayerConfigJso
 
 /** Every (name, class) of the config's layers, nested models included. */
 export function layerClasses(config: LayerConfigJson): { name: string; className: string }[] {
-  const layers = Array.isArray(config.config) ? (config.config as LayerConfigJson[]) : (config.config?.layers ?? []);
+  const listed = Array.isArray(config.config) ? (config.config as unknown[]) : config.config?.layers;
+  // A damaged config may hold anything where the layer list belongs; what is not a list has no layers.
+  const layers = (Array.isArray(listed) ? listed : []).filter((l): l is LayerConfigJson => typeof l === 'object' && l !== null);
   return layers.flatMap((layer) => {
     const className = layer.class_name ?? '(no class_name)';
     const name = layer.config?.name ?? '(unnamed)';
@@ -31,6 +34,7 @@ export function layerClasses(config: LayerConfigJson): { name: string; className
 export function assertLayersSupported(config: LayerConfigJson, file: string): void {
   // tfjs hangs on dangling or cyclic Functional graphs; refuse those first.
   assertGraphWellFormed(config, file);
+  assertWeightNamesValid(config, file);
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const { name, className } of layerClasses(config)) {
     if (!(className in known)) {
@@ -120,7 +124,22 @@ export async function modelFromTopology(topology: Record<string, unknown>, file:
     throw new EngineFailure('bad-model', `cannot build the model from its config: ${(error as Error).message}`, file);
   }
   disposeCreated(new Set(model.weights.map((w) => w.name)));
+  releaseSharedLayerRefs(model);
   return model;
+}
+
+/**
+ * tfjs counts a reference per call of a layer, and model.dispose() drops one: a layer the config
+ * calls twice (a shared layer) would keep its weights forever after the model is disposed. A model
+ * read from a file owns all its layers, so each plain layer gets the one reference of the model.
+ * Nested models keep tfjs's own accounting (Container.dispose handles them separately).
+ */
+function releaseSharedLayerRefs(model: tf.LayersModel): void {
+  for (const layer of model.layers) {
+    if (layer instanceof tf.LayersModel) continue;
+    const counted = layer as unknown as { _refCount: number | null };
+    if (typeof counted._refCount === 'number' && counted._refCount > 1) counted._refCount = 1;
+  }
 }
 
 /** One stored weight array: its values (any numeric typed array) and shape. */
