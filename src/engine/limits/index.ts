@@ -12,4 +12,5 @@ export {
 } from './budget';
 export { assertFiniteWeights } from './weights';
 export { assertGraphWellFormed } from './graph';
+export { assertWeightNamesValid } from './names';
 export { assertModelFitsBudget, LOAD_COPIES, modelWeightSize, type WeightSize } from './modelSize';
