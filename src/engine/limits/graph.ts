@@ -24,7 +24,7 @@ interface InboundRef {
 interface GraphLayer {
   name: string;
   className: string;
-  /** The references of each inbound_nodes entry. */
+  /** The references of each inbound_nodes entry that names at least one input. */
   calls: InboundRef[][];
   /** Node index of the first call: 1 for a nested model (its node 0 is internal), else 0. */
   firstCall: number;
@@ -66,9 +66,11 @@ function graphLayer(layer: unknown, index: number, file: string): GraphLayer {
     }
   }
   // An InputLayer has its one node from construction; a nested model has its internal node 0
-  // before the calls recorded in inbound_nodes; any other layer gets one node per entry.
+  // before the calls recorded in inbound_nodes; any other layer gets one node per entry that
+  // names an input (tfjs applies nothing for an empty entry, so it creates no node).
   const own = className === 'InputLayer' || CONTAINERS.has(className) ? 1 : 0;
-  return { name, className, calls, firstCall: CONTAINERS.has(className) ? 1 : 0, nodeCount: own + nodes.length };
+  const applied = calls.filter((refs) => refs.length > 0);
+  return { name, className, calls: applied, firstCall: CONTAINERS.has(className) ? 1 : 0, nodeCount: own + applied.length };
 }
 
 /** Throws 'bad-model' for every graph shape that would make tfjs loop forever (see above). */
