@@ -24,6 +24,7 @@ export const CASES = [
   model('tfjs-functional-dangling', 'bad-model', 'model\\.json.*ghost_layer', 'Functional graph with an inbound node naming a missing layer'),
   model('tfjs-functional-unnamed-layer', 'bad-model', 'model\\.json.*layer #6 \\(Conv2D\\) has no name', 'Functional layer entry without its name (fuzz #151, #161)'),
   model('tfjs-functional-no-inbound', 'bad-model', 'model\\.json.*"bn2" takes its input from node 0 of "conv2", which has 0 nodes', 'Functional layer whose inbound_nodes key is misspelt (fuzz #184)'),
+  model('tfjs-functional-empty-call', 'bad-model', 'model\\.json.*"relu1" takes its input from node 0 of "bn1", which has 0 nodes', 'Functional layer whose only call names no input (fuzz seed 7 #655, #1605)'),
   model('tfjs-functional-node-index', 'bad-model', 'model\\.json.*"relu1" takes its input from node 3 of "bn1", which has 1 node', 'inbound reference to node 3 of a layer called once'),
   model('keras-truncated.h5', 'bad-model', 'keras-truncated\\.h5.*truncated: its superblock says \\d+ bytes, the file has \\d+', 'Keras HDF5 cut in half'),
   model('keras-corrupt-superblock.h5', 'bad-model', 'keras-corrupt-superblock\\.h5.*(not a readable HDF5|not a model Quench can open|damaged)', '40 bytes of the superblock XORed'),

@@ -133,6 +133,15 @@ await tfjsCase('tfjs-functional-no-inbound', {
     return j;
   },
 });
+await tfjsCase('tfjs-functional-empty-call', {
+  edit: (j) => {
+    functional(j);
+    // A call with no inputs: tfjs applies nothing, so bn1 never gets the node relu1 reads (the
+    // shape a damaged Keras 3 "args" list translates to; fuzz seed 7 #655, #1605).
+    layers(j).find((l) => l.name === 'bn1').inbound_nodes = [[]];
+    return j;
+  },
+});
 await tfjsCase('tfjs-functional-node-index', {
   edit: (j) => {
     functional(j);
