@@ -30,6 +30,7 @@ const finetuneFlags: FlagSpec[] = [
   { name: 'optimizer', kind: 'string', value: 'sgd|adam', help: 'Fine-tuning optimizer' },
   { name: 'lr', kind: 'number', value: '<x>', help: 'Fine-tuning learning rate' },
   { name: 'batch-size', kind: 'int', value: '<n>', help: 'Fine-tuning batch size' },
+  { name: 'train-limit', kind: 'int', value: '<N>', help: 'Fine-tune on only the first N training samples' },
 ];
 
 function requireData(flags: FlagValues): string {
@@ -46,7 +47,7 @@ function fraction(flags: FlagValues, name: string): number | undefined {
 
 function finetune(flags: FlagValues): FinetuneOptions | undefined {
   const epochs = get.number(flags, 'finetune-epochs');
-  const others = ['train-data', 'train-layers', 'optimizer', 'lr', 'batch-size'].filter((n) => flags[n] !== undefined);
+  const others = ['train-data', 'train-layers', 'optimizer', 'lr', 'batch-size', 'train-limit'].filter((n) => flags[n] !== undefined);
   if (epochs === undefined) {
     if (others.length > 0) throw new UsageError(`--${others[0]} needs --finetune-epochs <N>`);
     return undefined;
@@ -57,6 +58,8 @@ function finetune(flags: FlagValues): FinetuneOptions | undefined {
   const optimizer = oneOf(get.string(flags, 'optimizer'), ['sgd', 'adam'] as const, 'optimizer');
   const lr = get.number(flags, 'lr');
   const batchSize = get.number(flags, 'batch-size');
+  const trainLimit = get.number(flags, 'train-limit');
+  if (trainLimit !== undefined) options.trainLimit = trainLimit;
   if (trainData !== undefined) options.trainData = trainData;
   if (trainLayers !== undefined) options.trainLayers = trainLayers;
   if (optimizer !== undefined) options.optimizer = optimizer;
@@ -120,7 +123,8 @@ const prune: CommandSpec<'prune'> = {
     seed, readoutEpochs,
     { name: 'recalibrate-bn', kind: 'boolean', negatable: true, help: 'Re-estimate BatchNorm statistics after masking' },
     ...finetuneFlags,
-    { name: 'structured', kind: 'boolean', help: 'Physically remove dead filters' },
+    { name: 'structured', kind: 'boolean', help: 'Physically remove dead filters (AFCC: also those with an empty label set) and time inference before/after' },
+    { name: 'measure-latency', kind: 'boolean', help: 'Time inference before/after (batch 1 and 64) without --structured' },
     { name: 'out', kind: 'string', value: '<path>', help: 'Output path (default <name>.pruned.<ext> beside the input)' },
     { name: 'format', kind: 'string', value: '<f>', help: `Output format: ${FORMATS.join(', ')} (default: same as input)` },
     { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the SFP per-filter matrices to this file (binary: JSON header, then float32)' },
@@ -141,6 +145,7 @@ const prune: CommandSpec<'prune'> = {
       recalibrateBn: get.boolean(flags, 'recalibrate-bn'),
       finetune: finetune(flags),
       structured: get.boolean(flags, 'structured'),
+      measureLatency: get.boolean(flags, 'measure-latency'),
       out: get.string(flags, 'out'),
       format: oneOf(get.string(flags, 'format'), FORMATS, 'format'),
       matricesPath: get.string(flags, 'matrices'),

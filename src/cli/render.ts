@@ -100,11 +100,25 @@ function renderPrune(r: PruneReport): string[] {
     ...(a.afterMask ? [accuracyLine('After masking: ', a.afterMask)] : []),
     ...(a.afterBnRecalibration ? [accuracyLine('BN re-est.:    ', a.afterBnRecalibration)] : []),
     accuracyLine('After:         ', a.after),
+    ...structuredLines(r),
     '',
     r.output ? `Wrote ${r.output.path} (${r.output.format}, ${fmt.bytes(r.output.bytes)}, ${fmt.bytes(r.output.gzipBytes)} gzipped; ${r.output.verified ? 'reloaded and verified' : 'NOT verified'})` : 'No model written (dry run).',
     timingsLine(r),
     ...notes(r),
   ];
+}
+
+/** --structured: widths, params, MACs and bytes of the written model against the input; latency. */
+function structuredLines(r: PruneReport): string[] {
+  const lines: string[] = [];
+  const st = r.structured;
+  if (st) {
+    const rows = st.layers.map((l) => [l.name, `${l.filtersBefore} → ${l.filtersAfter}`, `${fmt.int(l.paramsBefore)} → ${fmt.int(l.paramsAfter)}`, `${fmt.short(l.macsBefore)} → ${fmt.short(l.macsAfter)}`]);
+    lines.push('', table(['Layer (structured)', 'Filters', 'Params', 'MACs'], rows, [false, true, true, true]));
+    lines.push(`Params ${fmt.int(st.params.before)} → ${fmt.int(st.params.after)}, MACs ${fmt.short(st.macs.before)} → ${fmt.short(st.macs.after)}, file ${fmt.bytes(st.bytes.before)} → ${fmt.bytes(st.bytes.after)}`);
+  }
+  for (const l of r.latency ?? []) lines.push(`Latency batch ${l.batch}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (median of ${l.runs ?? '?'}, ${r.backend})`);
+  return lines;
 }
 
 function renderCompare(r: CompareReport): string[] {

@@ -65,6 +65,8 @@ export interface FinetuneOptions {
   learningRate?: number;
   batchSize?: number;
   augment?: boolean;
+  /** Fine-tune on only the first N training samples (a shorter run on a slow machine). */
+  trainLimit?: number;
 }
 
 export interface PruneParams extends DataOptions {
@@ -86,7 +88,10 @@ export interface PruneParams extends DataOptions {
   reinitOutput?: boolean;
   recalibrateBn?: boolean;
   finetune?: FinetuneOptions;
+  /** Physically remove dead filters (and, for AFCC, filters with an empty label set) on export. */
   structured?: boolean;
+  /** Time inference before/after (batch 1 and 64); always done with `structured`. */
+  measureLatency?: boolean;
   /** Output path; default `<name>.pruned.<ext>` beside the input. Never the input itself. */
   out?: string;
   /** Convert on export. */

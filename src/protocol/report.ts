@@ -233,8 +233,31 @@ export interface FinetuneInfo {
 
 export interface LatencyInfo {
   batch: number;
+  /** Median milliseconds per predict call (after warm-up), on the report's backend. */
   beforeMs: number;
   afterMs: number;
+  /** Timed calls per model (interleaved before/after, so machine load hits both alike). */
+  runs?: number;
+}
+
+/** One layer that lost filters in structured removal (--structured). */
+export interface StructuredLayer {
+  name: string;
+  filtersBefore: number;
+  filtersAfter: number;
+  /** Dense parameter and MAC counts of the layer in the input and in the written model. */
+  paramsBefore: number;
+  paramsAfter: number;
+  macsBefore: number;
+  macsAfter: number;
+}
+
+export interface StructuredInfo {
+  /** Layers whose filter count or input width changed. */
+  layers: StructuredLayer[];
+  params: { before: number; after: number };
+  macs: { before: number; after: number };
+  bytes: { before: number; after: number };
 }
 
 export interface PruneReport extends ReportBase {
@@ -257,6 +280,8 @@ export interface PruneReport extends ReportBase {
   sfp?: SfpSection;
   finetune?: FinetuneInfo;
   latency?: LatencyInfo[];
+  /** Present when filters were physically removed (--structured). */
+  structured?: StructuredInfo;
   output: OutputInfo | null;
 }
 

@@ -19,6 +19,7 @@ import { openTrainingData, runSfp, sfpOptions } from './analyze';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure, throwIfCancelled, type JobContext } from './context';
 import { finetuneSettings, recalibrated } from './prune';
+import { firstSamples } from './pruneExport';
 
 export async function compareJob(params: CompareParams, ctx: JobContext): Promise<CompareReport> {
   const methods = [...new Set(params.methods)];
@@ -64,7 +65,7 @@ export async function compareJob(params: CompareParams, ctx: JobContext): Promis
       const bn = params.recalibrateBn !== false ? await recalibrated(model, train, data, ctx, notes) : undefined;
       let finetuned;
       if (params.finetune && params.finetune.epochs > 0 && train) {
-        await finetune(model, plan.masks, train, finetuneSettings(params.finetune, seed), ctx);
+        await finetune(model, plan.masks, firstSamples(train, params.finetune.trainLimit), finetuneSettings(params.finetune, seed), ctx);
         finetuned = (await evaluate(model, data, ctx, { stage: `evaluate-${method}-finetuned` })).accuracy;
       }
       const sparsity = kernelSparsity(model, plan.masks);

@@ -2,39 +2,42 @@
 // re-estimation and masked fine-tuning → evaluate → write beside the input, reload and verify.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { PruneParams } from '../../protocol/engine';
-import type { AccuracyResult, FinetuneInfo, OutputInfo, PruneReport } from '../../protocol/report';
+import type { AccuracyResult, FinetuneInfo, LatencyInfo, OutputInfo, PruneReport, StructuredInfo } from '../../protocol/report';
 import { initBackend } from '../backend';
 import type { Dataset } from '../data/types';
 import { evaluate } from '../eval/evaluate';
-import { defaultPrunedPath, openModel, saveModel, type LoadedModel } from '../formats';
+import { defaultPrunedPath, type LoadedModel } from '../formats';
 import { blocksNeeded } from '../prune/afcc';
 import { applyMasks, modelCounts } from '../prune/apply';
+import { measureLatency } from '../prune/latency';
+import type { MaskPlan } from '../prune/methods';
+import { kernelSparsity, needsSfp, planMasks, prunedLayers, resolveTargets } from '../prune/pipeline';
+import { emptyLabelFilters, structuredInfo } from '../prune/removal';
 import { removeDeadFilters } from '../prune/structured';
-import { kernelSparsity, needsSfp, planMasks, prunedLayers, resolveTargets, type MaskMethod } from '../prune/pipeline';
 import { reinitialiseOutput } from '../prune/randomAfcc';
-import { sfpSection } from '../sfp/analyze';
-import { modelGraph } from '../sfp/graph';
-import { fileSizes, modelTotals } from '../stats';
+import { sfpSection, type SfpAnalysis } from '../sfp/analyze';
+import { modelGraph, type ModelGraph } from '../sfp/graph';
+import { modelTotals } from '../stats';
 import { finetune, type FinetuneOptions as TrainFinetuneOptions } from '../train/finetune';
 import { recalibrateBatchNorm } from '../train/recalibrate';
 import { openTrainingData, runSfp, sfpOptions, writeMatricesFile } from './analyze';
-import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, sha256Files, Stopwatch } from './common';
+import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+import { assertInputUnchanged, exportVerified, firstSamples } from './pruneExport';
 
 /** Output paths of the prune jobs running in this process: a second job writing one is refused. */
 const outputsInUse = new Set<string>();
 
 export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<PruneReport> {
-  if (params.method === 'sfp-filters') throw new EngineFailure('unsupported', 'The sfp-filters method is not available in this version; use afcc or a baseline.');
-  const method = params.method as MaskMethod;
+  const method = params.method;
   const seed = params.seed ?? 1;
   const watch = new Stopwatch();
   const backend = await initBackend();
   const loaded = await loadModelForJob(params.model, ctx);
   const opened: Dataset[] = [];
-  const written: string[] = [];
+  const writtenFiles: string[] = [];
   let finished = false;
   const out = params.dryRun ? null : path.resolve(params.out ?? defaultPrunedPath(loaded.path, params.format));
   // The folder a TF.js output gets (`<stem>.pruned/`) goes too when the job does not finish.
@@ -88,7 +91,9 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
     let after = afterBn ?? afterMask;
     if (params.finetune && params.finetune.epochs > 0) {
       if (!train) throw new EngineFailure('bad-data', 'fine-tuning needs training data: pass --train-data (none was found beside the evaluation data)', params.data);
-      finetuneInfo = await finetune(model, plan.masks, train, finetuneSettings(params.finetune, seed), ctx);
+      const trainPart = firstSamples(train, params.finetune.trainLimit);
+      if (trainPart !== train) notes.push(`Fine-tuned on the first ${trainPart.size} of ${train.size} training samples (trainLimit).`);
+      finetuneInfo = await finetune(model, plan.masks, trainPart, finetuneSettings(params.finetune, seed), ctx);
       watch.lap('finetune');
       after = (await evaluate(model, data, ctx, { stage: 'evaluate-after' })).accuracy;
       watch.lap('evaluate-after');
@@ -97,25 +102,37 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
     const sparsity = kernelSparsity(model, plan.masks);
     let output: OutputInfo | null = null;
     let totalsAfter = await modelTotals(model, []);
+    let structuredSection: StructuredInfo | undefined;
+    let latency: LatencyInfo[] | undefined;
     if (!params.dryRun) {
       // Structured removal gives a smaller model computing the same function; it is what gets written.
-      const structured = params.structured ? await removeDeadFilters(model) : null;
+      const structured = params.structured ? await removeDeadFilters(model, { remove: filtersToRemove(plan, analysis, graph, targets) }) : null;
       if (structured) notes.push(`Removed filters: ${structured.layers.map((l) => `${l.layer} ${l.before}→${l.after}`).join(', ') || 'none were dead'}.`);
+      const exported = structured?.model ?? model;
       try {
+        if (params.structured || params.measureLatency) {
+          ctx.progress({ stage: 'latency', message: 'Timing inference (batch 1 and 64)' });
+          // The masked model has the input's shapes, so on a dense backend it costs what the input costs.
+          latency = await measureLatency(model, exported);
+          watch.lap('latency');
+        }
         throwIfCancelled(ctx);
         await assertInputUnchanged(loaded, base.model.sha256);
-        const result = await exportVerified(loaded, structured?.model ?? model, model, data, params, written, ctx);
+        const result = await exportVerified(loaded, exported, model, data, params, writtenFiles, ctx);
         output = { ...result.output, structured: structured !== null };
-        totalsAfter = await modelTotals(structured?.model ?? model, result.files);
+        totalsAfter = await modelTotals(exported, result.files);
+        if (structured) structuredSection = structuredInfo(model, exported, { before: totalsBefore.bytes, after: result.output.bytes });
       } finally {
-        if (structured && structured.model !== model) structured.model.dispose();
+        if (exported !== model) exported.dispose();
       }
       watch.lap('export');
+    } else if (params.measureLatency) {
+      notes.push('Latency was not measured: a dry run writes no model to compare with.');
     }
     let sfp = analysis ? sfpSection(analysis, plan.threshold ?? options.threshold) : undefined;
     if (analysis && sfp && params.matricesPath) {
       sfp = { ...sfp, matricesPath: await writeMatricesFile(analysis, path.resolve(params.matricesPath), loaded.files) };
-      written.push(sfp.matricesPath!);
+      writtenFiles.push(sfp.matricesPath!);
     }
     finished = true;
     return {
@@ -130,37 +147,19 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
       accuracy: { before, afterMask, ...(afterBn ? { afterBnRecalibration: afterBn } : {}), after },
       ...(sfp ? { sfp } : {}),
       ...(finetuneInfo ? { finetune: finetuneInfo } : {}),
+      ...(latency ? { latency } : {}),
+      ...(structuredSection ? { structured: structuredSection } : {}),
       output,
       timings: [...watch.timings(), ...(analysis?.timings.map((t) => ({ stage: `sfp-${t.stage}`, seconds: Math.round(t.seconds * 1000) / 1000 })) ?? [])],
       notes,
     };
   } finally {
-    if (!finished) await Promise.all(written.map((f) => fs.rm(f, { force: true })));
+    if (!finished) await Promise.all(writtenFiles.map((f) => fs.rm(f, { force: true })));
     // rmdir, not rm -r: only when nothing but this job's files was ever in it.
     if (!finished && out && !outFolderExisted) await fs.rmdir(path.dirname(out)).catch(() => undefined);
     if (out) outputsInUse.delete(out);
     opened.forEach((d) => d.close?.());
     disposeModel(loaded);
-  }
-}
-
-/**
- * The pruned model is derived from the input as it was loaded (its sha256 is in the report); when
- * the input was changed or deleted meanwhile, writing it would pass off an old model as the new.
- */
-async function assertInputUnchanged(loaded: LoadedModel, sha256AtLoad: string): Promise<void> {
-  let sha256Now: string;
-  try {
-    sha256Now = await sha256Files(loaded.files);
-  } catch (error) {
-    for (const file of loaded.files) {
-      const present = await fs.stat(file).then(() => true, () => false);
-      if (!present) throw new EngineFailure('io', 'was deleted while the job ran; no pruned model was written', file);
-    }
-    throw error;
-  }
-  if (sha256Now !== sha256AtLoad) {
-    throw new EngineFailure('io', 'changed while the job ran (its sha256 differs from when it was loaded); no pruned model was written — run the job again', loaded.path);
   }
 }
 
@@ -177,7 +176,7 @@ export async function recalibrated(model: tf.LayersModel, train: Dataset | null,
 
 /** Protocol fine-tune options → the train module's (augmentation = METHOD.md §2.1 flip and ±4 px shift). */
 export function finetuneSettings(options: NonNullable<PruneParams['finetune']>, seed: number): TrainFinetuneOptions {
-  const { augment, trainData: _trainData, ...rest } = options;
+  const { augment, trainData: _trainData, trainLimit: _trainLimit, ...rest } = options;
   return { ...rest, seed, ...(augment ? { augment: { flip: true, shift: 4 } } : {}) };
 }
 
@@ -190,37 +189,12 @@ function failReadably<T>(loaded: LoadedModel, run: () => T): T {
   }
 }
 
-/** Saves beside the input (never over it), reloads, and compares predictions with `reference` on one batch. */
-async function exportVerified(
-  loaded: LoadedModel,
-  model: tf.LayersModel,
-  reference: tf.LayersModel,
-  data: Dataset,
-  params: PruneParams,
-  written: string[],
-  ctx: JobContext,
-): Promise<{ output: OutputInfo; files: string[] }> {
-  const format = params.format ?? loaded.format;
-  const out = path.resolve(params.out ?? defaultPrunedPath(loaded.path, params.format));
-  if (loaded.files.some((f) => path.resolve(f) === out)) throw new EngineFailure('io', 'the output path is the input model; choose another --out', out);
-  ctx.progress({ stage: 'export', message: `Writing ${out}` });
-  const files = await saveModel(model, out, format, { protectedFiles: loaded.files });
-  written.push(...files);
-  throwIfCancelled(ctx);
-  const reloaded = await openModel(out);
-  let maxAbsDiff = Infinity;
-  try {
-    for await (const batch of data.batches({ batchSize: 64, start: 0, end: Math.min(64, data.size) })) {
-      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(reference.predict(batch.x) as tf.Tensor, reloaded.model.predict(batch.x) as tf.Tensor))));
-      maxAbsDiff = (await diff.data())[0];
-      diff.dispose();
-      batch.x.dispose();
-    }
-  } finally {
-    reloaded.model.dispose();
-  }
-  const verified = maxAbsDiff <= 1e-5;
-  if (!verified) throw new EngineFailure('io', `the written model does not reproduce the pruned model (max |Δ| = ${maxAbsDiff})`, out);
-  const sizes = await fileSizes(files);
-  return { output: { path: out, format, bytes: sizes.bytes, gzipBytes: sizes.gzipBytes, verified, maxAbsDiff, structured: false }, files };
+/**
+ * Filters --structured removes besides the dead ones: AFCC's empty label sets in the blocks that
+ * feed a targeted kernel, and the filters sfp-filters ranked out.
+ */
+function filtersToRemove(plan: MaskPlan, analysis: SfpAnalysis | undefined, graph: ModelGraph, targets: string[]): Record<string, number[]> | undefined {
+  if (plan.removeFilters) return plan.removeFilters;
+  if (plan.method === 'afcc' && analysis) return emptyLabelFilters(analysis, graph, targets, plan.threshold ?? 0.3);
+  return undefined;
 }

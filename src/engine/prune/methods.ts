@@ -15,6 +15,8 @@ export interface MaskPlan {
   masks: MaskSet;
   /** AFCC: the cluster threshold the masks were built at. */
   threshold?: number;
+  /** Filters to remove physically with --structured (they feed nothing once masked), per layer. */
+  removeFilters?: Record<string, number[]>;
   notes: string[];
 }
 

@@ -6,13 +6,14 @@ import type { SfpAnalysis } from '../sfp/analyze';
 import type { ModelGraph } from '../sfp/graph';
 import { defaultTargets, requireLinked } from './afcc';
 import { afccPlan, baselinePlan, zerosAtSparsity, zerosOf, type MaskPlan } from './methods';
+import { sfpFilterMasks } from './sfpFilters';
 import { labelSetsAt } from './threshold';
 import type { MaskSet } from './types';
 
 export type MaskMethod = Exclude<PruneMethod, 'sfp-filters'>;
 
 export function needsSfp(method: PruneMethod): boolean {
-  return method === 'afcc' || method === 'random-afcc';
+  return method === 'afcc' || method === 'random-afcc' || method === 'sfp-filters';
 }
 
 /** The consumer kernels to mask: the named layers, or the default of METHOD.md §14. */
@@ -25,7 +26,7 @@ export function resolveTargets(graph: ModelGraph, layers: string[] | undefined, 
 }
 
 export interface PlanRequest {
-  method: MaskMethod;
+  method: PruneMethod;
   graph: ModelGraph;
   targets: string[];
   seed: number;
@@ -38,12 +39,18 @@ export interface PlanRequest {
 /**
  * Masks for one method used alone. AFCC: at the threshold or the searched one. random-afcc: its
  * own structure (k matched to the measured |L|), brought to --sparsity when given. Other
- * baselines need --sparsity (or --target-sparsity) per targeted layer.
+ * baselines need --sparsity (or --target-sparsity) per targeted layer; for sfp-filters it is the
+ * share of filters feeding each targeted layer that lose their connections.
  */
 export function planMasks(request: PlanRequest): MaskPlan {
   const { method, graph, targets, seed, analysis } = request;
   if (method === 'afcc') return afccPlan(need(analysis), targets, request.threshold, request.targetSparsity);
   const level = request.sparsity ?? request.targetSparsity;
+  if (method === 'sfp-filters') {
+    if (level === undefined) throw new Error('--method sfp-filters needs --sparsity (the share of the filters feeding each targeted layer to remove).');
+    const plan = sfpFilterMasks(need(analysis), graph, targets, level, request.threshold);
+    return { method, masks: plan.masks, threshold: request.threshold, removeFilters: plan.removed, notes: plan.notes };
+  }
   if (method === 'random-afcc') {
     const measured = labelSetsAt(need(analysis), request.threshold);
     const zeros = level !== undefined ? zerosAtSparsity(graph, targets, level) : new Map<string, number>();
