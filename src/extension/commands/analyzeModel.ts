@@ -8,6 +8,7 @@ import { commandInput, reportCommandError, resolveModel } from './input';
 import { pickDataset, rememberDataset } from './pickDataset';
 import { pickLayers } from './pickers';
 import { jobDefaults } from './jobDefaults';
+import { matricesPathFor } from '../state/runs';
 
 export interface AnalyzeModelArgs {
   model?: string | vscode.Uri;
@@ -40,9 +41,12 @@ export async function analyzeModel(deps: CommandDeps, ...args: unknown[]): Promi
     if (!data) return { outcome: 'refused', message: `No data for ${model.name}: pass \`data\` or select a dataset first.` };
     await deps.settings.update(model.path, { data });
     await rememberDataset(deps, data);
+    const matricesPath = await matricesPathFor(model.path, 'analyze');
     return await deps.jobs.run({
       method: 'analyze',
+      outputs: matricesPath ? [matricesPath] : [],
       params: {
+        matricesPath,
         model: model.path,
         data,
         limit: options?.limit,

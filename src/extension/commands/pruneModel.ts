@@ -10,6 +10,7 @@ import type { CommandDeps } from './deps';
 import { defaultPrunedPath } from './defaultOutput';
 import { jobDefaults } from './jobDefaults';
 import { commandInput, reportCommandError, resolveModel } from './input';
+import { matricesPathFor } from '../state/runs';
 import { rememberDataset } from './pickDataset';
 import { askPruneChoices, PRUNE_METHODS, type PruneChoices, type PruneDefaults } from './pruneChoices';
 
@@ -62,12 +63,14 @@ export async function pruneModel(deps: CommandDeps, ...args: unknown[]): Promise
     });
     await rememberDataset(deps, chosen.data);
     const label = PRUNE_METHODS.find((m) => m.method === chosen.method)?.label ?? chosen.method;
+    // AFCC analyses the layers first; its matrices let the panel draw each filter's heat map.
+    const matricesPath = chosen.method === 'afcc' || chosen.method === 'random-afcc' ? await matricesPathFor(model.path, 'prune') : undefined;
     return await deps.jobs.run({
       method: 'prune',
-      params: pruneParams(model.path, chosen, options?.limit),
+      params: { ...pruneParams(model.path, chosen, options?.limit), matricesPath },
       modelPath: model.path,
       title: `Pruning ${model.name} (${label})`,
-      outputs: [chosen.out],
+      outputs: matricesPath ? [chosen.out, matricesPath] : [chosen.out],
       ifBusy: options?.ifBusy,
     });
   } catch (error) {

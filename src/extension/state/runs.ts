@@ -33,6 +33,21 @@ export function stateRootFor(modelPath: string): string | undefined {
   return folder?.uri.fsPath;
 }
 
+/**
+ * Where a prune or analyze job writes its SFP per-filter matrices (binary side file, read layer by
+ * layer by the panel): beside the run reports, named like them, so the history keeps both. The
+ * folder is created now, so a failed job's clean-up removes the file only, never the shared folder.
+ */
+export async function matricesPathFor(modelPath: string, kind: 'prune' | 'analyze'): Promise<string | undefined> {
+  const root = stateRootFor(modelPath);
+  if (!root) return undefined;
+  const dir = path.join(root, RUNS_FOLDER);
+  await fs.mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const safeName = modelDisplayName(modelPath).replace(/[^\w.-]+/g, '_');
+  return path.join(dir, `${stamp}-${kind}-${safeName}.sfp`);
+}
+
 export class RunStore implements RunStoreApi, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
