@@ -49,8 +49,6 @@ test('palette → Quench: Inspect Model → the report panel shows the model', {
       await panel.getByText(new RegExp(`(^|\\s)${layer}(\\s|$)`)).first().waitFor({ state: 'visible', timeout: 15_000 });
     }
     await screenshot(page, 'panel-inspect-layers');
-    // The README's screenshot is refreshed on request only, so test runs leave the tree clean.
-    if (process.env.QUENCH_UPDATE_SCREENSHOT === '1') fs.copyFileSync(shot, path.join(repoRoot, 'docs', 'screenshot-panel.png'));
   } finally {
     await workbench.close();
     workspace.cleanup();

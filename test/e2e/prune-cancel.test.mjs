@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../../scripts/code-server.mjs';
-import { makeWorkspace, openWorkbench, screenshot, tfjsModels } from './workbench.mjs';
+import { explorerContextMenu, makeWorkspace, openWorkbench, screenshot, tfjsModels } from './workbench.mjs';
 
 const sha256 = (file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -22,20 +22,7 @@ test('Explorer context menu → Prune Model… → Cancel in the notification le
   const workbench = await openWorkbench({ workspace: workspace.dir, extensionDir: repoRoot });
   const { page } = workbench;
   try {
-    const explorer = page.locator('.explorer-folders-view .monaco-list-row');
-    await explorer.filter({ hasText: model.name }).first().click();
-    const modelRow = explorer.filter({ hasText: /^model\.json$/ }).first();
-    await modelRow.waitFor({ state: 'visible', timeout: 15_000 });
-    // The menu item shows once discovery has listed the file (context key quench.modelFiles).
-    const pruneItem = page.locator('.monaco-menu .action-item', { hasText: 'Prune Model' }).first();
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      await modelRow.click({ button: 'right' });
-      if (await pruneItem.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false)) break;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(2000);
-    }
-    await pruneItem.click({ timeout: 5000 });
+    await explorerContextMenu(page, { folder: model.name, file: /^model\.json$/, itemText: 'Prune Model' });
 
     // Accept each step's default until the job starts and its progress notification shows.
     const quickInput = page.locator('.quick-input-widget');

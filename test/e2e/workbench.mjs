@@ -44,8 +44,8 @@ export function tfjsModels(dir) {
 }
 
 /** Starts code-server + Chromium on a workspace; `close()` stops both, also after a failure. */
-export async function openWorkbench({ workspace, extensionDir, vsix }) {
-  const server = await startCodeServer({ workspace, extensionDir, vsix });
+export async function openWorkbench({ workspace, extensionDir, vsix, settings }) {
+  const server = await startCodeServer({ workspace, extensionDir, vsix, settings });
   const consoleErrors = [];
   let browser;
   try {
@@ -77,6 +77,47 @@ export async function runCommand(page, title) {
   const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await row.click();
+}
+
+/**
+ * Explorer: expands `folder`, right-clicks its `file` row and clicks the context-menu item
+ * `itemText`. Quench's items show once discovery has listed the file (context key
+ * quench.modelFiles), so the menu is reopened until the item appears. `open` first opens the file
+ * in the editor (a left click), so what follows has an editor to sit beside.
+ */
+export async function explorerContextMenu(page, { folder, file, itemText, open = false, timeoutMs = 90_000 }) {
+  const explorer = page.locator('.explorer-folders-view .monaco-list-row');
+  await explorer.filter({ hasText: folder }).first().click();
+  const row = explorer.filter({ hasText: file }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  if (open) await row.click();
+  const item = page.locator('.monaco-menu .action-item', { hasText: itemText }).first();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await row.click({ button: 'right' });
+    if (await item.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false)) break;
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(2000);
+  }
+  await item.click({ timeout: 5000 });
+  // A click that lands while the menu is still settling leaves it open with the item highlighted.
+  const menu = page.locator('.monaco-menu').first();
+  if (await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => false, () => true)) {
+    await item.hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 5000 });
+  }
+}
+
+/** Palette → Preferences: Color Theme → the theme labelled `label`; resolves once the workbench shows it. */
+export async function setColorTheme(page, label, workbenchClass) {
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(label);
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await row.click();
+  await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor({ state: 'attached', timeout: 15_000 });
 }
 
 /**
