@@ -61,8 +61,9 @@ async function main() {
 }
 
 /**
- * One code-server launch running the suite. Untrusted: workspace trust on, the startup prompt off
- * (a modal would otherwise sit over the workbench; the folder stays untrusted either way).
+ * One code-server launch running the suite. Untrusted: workspace trust on and the folder never
+ * trusted. The startup trust prompt does not block the payload's extension host (checked: the
+ * untrusted tests pass with it on), but it is turned off so no modal sits over the workbench.
  */
 async function runLaunch(bundle, { name, trusted }) {
   const launchStarted = Date.now();
