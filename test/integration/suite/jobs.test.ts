@@ -9,7 +9,7 @@ import { scratch, waitFor } from './helpers';
 interface Outcome {
   outcome: string;
   message?: string;
-  report?: { kind: string; totals: { after: { sparsity: number } }; output: { path: string; verified: boolean } | null };
+  report?: { kind: string; totals: { after: { sparsity: number } }; output: { path: string; verified: boolean } | null; sfp?: { matricesPath?: string } };
   run?: { id: string; file: string };
 }
 
@@ -54,6 +54,10 @@ export function jobTests(): void {
       assert.equal(result.report!.output?.path, out);
       assert.ok(fs.existsSync(out), 'the pruned model was written');
       assert.ok(fs.existsSync(result.run!.file), 'the report is in .quench/runs/');
+      // AFCC's SFP matrices are kept beside the report, for the panel's per-filter heat maps.
+      const matrices = result.report!.sfp?.matricesPath;
+      assert.ok(matrices && fs.existsSync(matrices), `the SFP matrices side file was written (${matrices})`);
+      assert.equal(path.dirname(matrices), path.dirname(result.run!.file));
       assert.ok(fs.existsSync(mnistModel()), 'the original is untouched');
     });
 
