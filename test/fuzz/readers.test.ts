@@ -1,8 +1,9 @@
 // Seeded random mutations of valid model and dataset files, fed to every reader in a child process.
 // Allowed: the file opens, or a clean EngineFailure. Not allowed: any other error, a crash of the
 // process, a file that takes longer than the per-file limit, tensors left behind, or RSS growth
-// beyond a bound. 100 inputs by default; QUENCH_FUZZ_COUNT / QUENCH_FUZZ_SEED for longer runs;
-// replay.ts writes any input of a run out again. Figures: test-results/fuzz-readers.json.
+// beyond a bound. 200 inputs by default (they include the former hangs #151, #161, #184);
+// QUENCH_FUZZ_COUNT / QUENCH_FUZZ_SEED for longer runs; replay.ts writes any input out again.
+// Figures: test-results/fuzz-readers.json.
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { fuzzInputs } from './inputs';
 import type { OpenRequest, OpenResult } from './reader-child';
 
 const repoRoot = path.resolve(__dirname, '../..');
-const COUNT = Number(process.env['QUENCH_FUZZ_COUNT'] ?? 100);
+const COUNT = Number(process.env['QUENCH_FUZZ_COUNT'] ?? 200);
 const SEED = Number(process.env['QUENCH_FUZZ_SEED'] ?? 20260101);
 const PER_FILE_MS = 15_000;
 const RSS_GROWTH_MB = 768;
