@@ -2,15 +2,19 @@
 // timed per stage (features, readouts, matrices, clusters), with the per-layer results.
 //   node --import tsx bench/analyze.bench.ts [--model examples/fashion-vgg/model.json]
 //     [--data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz] [--readout-epochs 5]
-//     [--train-data <path>]   (readouts on 10k training samples instead of an 80/20 split)
+//     [--train-data <path> | --split]
+// Like `quench analyze`, readouts train on (at most 10k samples of) the training split found beside
+// the evaluation data (Fashion-MNIST: train-images-idx3-ubyte.gz); --split trains them on 80% of
+// the evaluation data instead. QUENCH_SFP_THREADS=1 keeps the forward passes on one thread.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { openDataset } from '../src/engine/data';
+import { findTrainingSplit, openDataset } from '../src/engine/data';
 import { outputClasses } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
 import type { JobContext } from '../src/engine/jobs/context';
 import { analyzeSfp, DEFAULT_SFP, sfpSection } from '../src/engine/sfp/analyze';
+import { featureWorkerUseful } from '../src/engine/sfp/featureWorker';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -20,14 +24,15 @@ function argument(name: string, fallback: string): string {
 const repoRoot = path.resolve(__dirname, '..');
 const modelPath = argument('model', path.join(repoRoot, 'examples/fashion-vgg/model.json'));
 const dataPath = argument('data', '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz');
-const trainPath = argument('train-data', '');
+const split = process.argv.includes('--split');
 const epochs = Number(argument('readout-epochs', '5'));
 
 async function main(): Promise<void> {
   const backend = await initBackend();
   const loaded = await openModel(modelPath);
   const expect = { inputShape: loaded.model.inputs[0].shape.slice(1), classes: outputClasses(loaded.model) };
-  const data = await openDataset(dataPath, expect);
+  const data = await openDataset(dataPath, { ...expect, ...(smoke ? { limit: 100 } : {}) });
+  const trainPath = split ? '' : argument('train-data', '') || ((await findTrainingSplit(dataPath))?.path ?? '');
   const train = trainPath ? await openDataset(trainPath, { ...expect, split: 'train' }) : undefined;
   const options = { ...DEFAULT_SFP, trainData: train, readout: { ...DEFAULT_SFP.readout, epochs } };
   // CPU seconds per stage (this process, all threads): unlike wall time, not inflated when other
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
   const cpuTotal = cpuNow() - cpuStarted;
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
   console.log(`SFP analysis of ${path.relative(repoRoot, modelPath)} on ${analysis.samples} samples of ${dataPath}`);
-  console.log(`backend ${backend}, ${epochs} readout epochs, readouts on ${train ? `10k samples of ${trainPath}` : 'an 80/20 split of the same data'}\n`);
+  console.log(`backend ${backend}${featureWorkerUseful() ? ' + a helper thread for the forward passes' : ', one thread'}, ${epochs} readout epochs, readouts on ${train ? `${Math.min(train.size, options.readoutSamples)} samples of ${trainPath}` : 'an 80/20 split of the same data'}\n`);
   console.log(`${os.cpus().length} cores; load average (1, 5, 15 min) ${load(loadBefore)} before, ${load(os.loadavg())} after\n`);
   console.log('| stage | wall s | CPU s |\n|---|---|---|');
   for (const t of [...analysis.timings, { stage: 'clusters', seconds: clusterSeconds }]) console.log(`| ${t.stage} | ${t.seconds.toFixed(2)} | ${cpuSeconds.has(t.stage) ? cpuSeconds.get(t.stage)!.toFixed(2) : '—'} |`);

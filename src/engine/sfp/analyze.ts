@@ -71,116 +71,120 @@ export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, optio
   const specs = blocks.map((b) => featureSpec(b, own(b) ? null : options.poolTo, own(b) && graph.output.link === 'conv-gap-dense'));
   for (const s of specs) if (typeof s.pool === 'number') notes.push(`${s.block.name}: features average-pooled to ${s.shape[0]}×${s.shape[1]} before the readout (METHOD.md §3 deviation).`);
   const extractor = new FeatureExtractor(model, specs);
-  const budget = options.featureBudgetMB * 1024 * 1024;
-  const classes = graph.classes;
-  const trained = specs.map((s, slot) => ({ slot, size: s.size })).filter(({ slot }) => !own(blocks[slot]));
-  const n = evalData.size;
-  const stopwatch = startClock();
-
-  let evalSource: FeatureSource | null = null;
-  let include: (index: number) => boolean = () => true;
-  let testOnly: (index: number) => boolean = () => true;
-  let dataSplit = evalData.info.split || 'test';
-  const progressFeatures = (done: number, total: number): void => ctx.progress({ stage: 'features', fraction: done / total });
-  let trainSource: FeatureSource | null = null;
-  if (trained.length > 0) {
-    if (options.trainData) {
-      const end = Math.min(options.trainData.size, options.readoutSamples);
-      trainSource = end * extractor.bytesPerSample() <= budget
-        ? await cachedFeatures(extractor, options.trainData, 0, end, ctx, (d) => progressFeatures(d, end))
-        : streamedFeatures(extractor, options.trainData, 0, end, ctx);
-      notes.push(`Readouts trained on ${end} samples of ${options.trainData.info.path}.`);
-    } else {
-      const inTrain = splitMembership(n, options.splitFraction, options.readout.seed);
-      include = (i) => inTrain[i] === 1;
-      testOnly = (i) => inTrain[i] === 0;
-      trainSource = n * extractor.bytesPerSample() <= budget
-        ? await cachedFeatures(extractor, evalData, 0, n, ctx, (d) => progressFeatures(d, n))
-        : streamedFeatures(extractor, evalData, 0, n, ctx, true);
-      evalSource = trainSource;
-      notes.push(`No training data: readouts trained on a seeded ${Math.round(options.splitFraction * 100)}% of the evaluation data; readout accuracy is measured on the other ${Math.round((1 - options.splitFraction) * 100)}%. The matrices use all ${n} samples.`);
-      dataSplit = `${dataSplit} (readouts: split)`;
-    }
-    timings.push({ stage: 'features', seconds: stopwatch() });
-  }
-
-  const kernels: tf.Tensor2D[] = [];
-  const biases: (tf.Tensor1D | null)[] = [];
+  // A second thread for the forward passes, when the backend and the cores allow it.
+  await extractor.startHelper(ctx);
   try {
-    if (trainSource) {
-      const trainedKernels = await trainReadouts(trainSource, trained, classes, options.readout, ctx, include, (p) =>
-        ctx.progress({ stage: 'readouts', epoch: p.epoch, epochs: p.epochs, loss: p.losses.reduce((a, b) => a + b, 0) / p.losses.length, fraction: p.epoch / p.epochs }));
-      trained.forEach(({ slot }, i) => (kernels[slot] = trainedKernels[i]));
-      timings.push({ stage: 'readouts', seconds: stopwatch() });
-    }
-    specs.forEach((s, slot) => {
-      if (own(s.block)) {
-        const [kernel, bias] = graph.output.layer.getWeights();
-        kernels[slot] = tf.clone(kernel) as tf.Tensor2D;
-        biases[slot] = bias ? (tf.clone(bias) as tf.Tensor1D) : null;
-      } else biases[slot] = null;
-    });
+    const budget = options.featureBudgetMB * 1024 * 1024;
+    const classes = graph.classes;
+    const trained = specs.map((s, slot) => ({ slot, size: s.size })).filter(({ slot }) => !own(blocks[slot]));
+    const n = evalData.size;
+    const stopwatch = startClock();
 
-    const accumulators = specs.map((s, slot) => new SfpMatrixAccumulator(kernels[slot], s.block.units, classes));
-    const correct = new Float64Array(specs.length);
-    const counted = new Float64Array(specs.length);
-    const source = evalSource ?? streamedFeatures(extractor, evalData, 0, n, ctx);
-    const score = (slot: number, predicted: ArrayLike<number>, labels: Int32Array, index: (r: number) => number): void => {
-      const ownReadout = own(specs[slot].block);
-      for (let r = 0; r < predicted.length; r++) {
-        if (!ownReadout && !testOnly(index(r))) continue;
-        counted[slot] += 1;
-        if (predicted[r] === labels[r]) correct[slot] += 1;
-      }
-    };
-    let done = 0;
-    try {
-      if (source.cached) {
-        // Features in memory: per-label sums straight from the tables, predictions in large batches.
-        const { tables, labels, start } = source.cached;
-        for (let slot = 0; slot < specs.length; slot++) {
-          throwIfCancelled(ctx);
-          accumulators[slot].addRows(tables[slot], 0, labels);
-          for (let first = 0; first < source.samples; first += PREDICT_BATCH) {
-            const rows = Math.min(PREDICT_BATCH, source.samples - first);
-            const predicted = predict(tables[slot].subarray(first * specs[slot].size, (first + rows) * specs[slot].size), rows, kernels[slot], biases[slot]);
-            score(slot, await predicted.data(), labels.subarray(first, first + rows), (r) => start + first + r);
-            predicted.dispose();
-          }
-          ctx.progress({ stage: 'matrices', fraction: (slot + 1) / specs.length });
-        }
-        done = source.samples;
+    let evalSource: FeatureSource | null = null;
+    let include: (index: number) => boolean = () => true;
+    let testOnly: (index: number) => boolean = () => true;
+    let dataSplit = evalData.info.split || 'test';
+    const progressFeatures = (done: number, total: number): void => ctx.progress({ stage: 'features', fraction: done / total });
+    let trainSource: FeatureSource | null = null;
+    if (trained.length > 0) {
+      if (options.trainData) {
+        const end = Math.min(options.trainData.size, options.readoutSamples);
+        trainSource = end * extractor.bytesPerSample() <= budget
+          ? await cachedFeatures(extractor, options.trainData, 0, end, ctx, (d) => progressFeatures(d, end))
+          : streamedFeatures(extractor, options.trainData, 0, end, ctx);
+        notes.push(`Readouts trained on ${end} samples of ${options.trainData.info.path}.`);
       } else {
-        for await (const batch of source.batches(100)) {
-          for (let slot = 0; slot < specs.length; slot++) {
-            await accumulators[slot].add(batch.features[slot], batch.labels);
-            const predicted = tf.tidy(() => {
-              const logits = tf.matMul(batch.features[slot], kernels[slot]);
-              return (biases[slot] ? logits.add(biases[slot]!) : logits).argMax(1);
-            });
-            score(slot, await predicted.data(), batch.labels, (r) => batch.indices[r]);
-            predicted.dispose();
-          }
-          batch.features.forEach((t) => t.dispose());
-          done += batch.labels.length;
-          ctx.progress({ stage: 'matrices', fraction: done / n });
-        }
+        const inTrain = splitMembership(n, options.splitFraction, options.readout.seed);
+        include = (i) => inTrain[i] === 1;
+        testOnly = (i) => inTrain[i] === 0;
+        trainSource = n * extractor.bytesPerSample() <= budget
+          ? await cachedFeatures(extractor, evalData, 0, n, ctx, (d) => progressFeatures(d, n))
+          : streamedFeatures(extractor, evalData, 0, n, ctx, true);
+        evalSource = trainSource;
+        notes.push(`No training data: readouts trained on a seeded ${Math.round(options.splitFraction * 100)}% of the evaluation data; readout accuracy is measured on the other ${Math.round((1 - options.splitFraction) * 100)}%. The matrices use all ${n} samples.`);
+        dataSplit = `${dataSplit} (readouts: split)`;
       }
-      timings.push({ stage: 'matrices', seconds: stopwatch() });
-      const layers = specs.map((spec, slot): SfpLayerAnalysis => ({
-        block: spec.block,
-        spec,
-        readout: own(spec.block) ? 'own-output' : 'trained',
-        readoutAccuracy: counted[slot] > 0 ? correct[slot] / counted[slot] : 0,
-        matrices: accumulators[slot].finish(),
-      }));
-      return { graph, layers, classes, samples: done, dataSplit, notes, timings };
+      timings.push({ stage: 'features', seconds: stopwatch() });
+    }
+
+    const kernels: tf.Tensor2D[] = [];
+    const biases: (tf.Tensor1D | null)[] = [];
+    try {
+      if (trainSource) {
+        const trainedKernels = await trainReadouts(trainSource, trained, classes, options.readout, ctx, include, (p) =>
+          ctx.progress({ stage: 'readouts', epoch: p.epoch, epochs: p.epochs, loss: p.losses.reduce((a, b) => a + b, 0) / p.losses.length, fraction: p.epoch / p.epochs }));
+        trained.forEach(({ slot }, i) => (kernels[slot] = trainedKernels[i]));
+        timings.push({ stage: 'readouts', seconds: stopwatch() });
+      }
+      specs.forEach((s, slot) => {
+        if (own(s.block)) {
+          const [kernel, bias] = graph.output.layer.getWeights();
+          kernels[slot] = tf.clone(kernel) as tf.Tensor2D;
+          biases[slot] = bias ? (tf.clone(bias) as tf.Tensor1D) : null;
+        } else biases[slot] = null;
+      });
+
+      const accumulators = specs.map((s, slot) => new SfpMatrixAccumulator(kernels[slot], s.block.units, classes));
+      const correct = new Float64Array(specs.length);
+      const counted = new Float64Array(specs.length);
+      const source = evalSource;
+      const score = (slot: number, predicted: ArrayLike<number>, labels: Int32Array, index: (r: number) => number): void => {
+        const ownReadout = own(specs[slot].block);
+        for (let r = 0; r < predicted.length; r++) {
+          if (!ownReadout && !testOnly(index(r))) continue;
+          counted[slot] += 1;
+          if (predicted[r] === labels[r]) correct[slot] += 1;
+        }
+      };
+      let done = 0;
+      try {
+        if (source?.cached) {
+          // Features in memory: per-label sums straight from the tables, predictions in large batches.
+          const { tables, labels, start } = source.cached;
+          for (let slot = 0; slot < specs.length; slot++) {
+            throwIfCancelled(ctx);
+            accumulators[slot].addRows(tables[slot], 0, labels);
+            for (let first = 0; first < source.samples; first += PREDICT_BATCH) {
+              const rows = Math.min(PREDICT_BATCH, source.samples - first);
+              const predicted = predict(tables[slot].subarray(first * specs[slot].size, (first + rows) * specs[slot].size), rows, kernels[slot], biases[slot]);
+              score(slot, await predicted.data(), labels.subarray(first, first + rows), (r) => start + first + r);
+              predicted.dispose();
+            }
+            ctx.progress({ stage: 'matrices', fraction: (slot + 1) / specs.length });
+          }
+          done = source.samples;
+        } else {
+          // Features recomputed batch by batch (the helper thread takes every other batch).
+          for await (const batch of extractor.rows(evalData, 0, n, ctx)) {
+            const rows = batch.labels.length;
+            for (let slot = 0; slot < specs.length; slot++) {
+              accumulators[slot].addRows(batch.features[slot], 0, batch.labels);
+              const predicted = predict(batch.features[slot], rows, kernels[slot], biases[slot]);
+              score(slot, await predicted.data(), batch.labels, (r) => batch.offset + r);
+              predicted.dispose();
+            }
+            done += rows;
+            ctx.progress({ stage: 'matrices', fraction: done / n });
+          }
+        }
+        timings.push({ stage: 'matrices', seconds: stopwatch() });
+        const layers = specs.map((spec, slot): SfpLayerAnalysis => ({
+          block: spec.block,
+          spec,
+          readout: own(spec.block) ? 'own-output' : 'trained',
+          readoutAccuracy: counted[slot] > 0 ? correct[slot] / counted[slot] : 0,
+          matrices: accumulators[slot].finish(),
+        }));
+        return { graph, layers, classes, samples: done, dataSplit, notes, timings };
+      } finally {
+        accumulators.forEach((a) => a.dispose());
+      }
     } finally {
-      accumulators.forEach((a) => a.dispose());
+      kernels.forEach((k) => k?.dispose());
+      biases.forEach((b) => b?.dispose());
     }
   } finally {
-    kernels.forEach((k) => k?.dispose());
-    biases.forEach((b) => b?.dispose());
+    await extractor.close();
   }
 }
 

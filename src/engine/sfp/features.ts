@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
 import type { KernelBlock } from './graph';
+import { FeatureWorker, featureWorkerUseful } from './featureWorker';
 import { shuffleInPlace } from './random';
 
 export interface FeatureSpec {
@@ -38,10 +39,68 @@ export interface FeatureBatch {
 
 export class FeatureExtractor {
   private readonly extractor: tf.LayersModel;
+  /** A worker thread computing every other batch (see featureWorker.ts), once started. */
+  private helper: FeatureWorker | undefined;
 
-  constructor(model: tf.LayersModel, readonly specs: FeatureSpec[]) {
+  constructor(readonly model: tf.LayersModel, readonly specs: FeatureSpec[]) {
     // Shares the model's layers and weights: never dispose this sub-model.
     this.extractor = tf.model({ inputs: model.inputs, outputs: specs.map((s) => s.block.cut.output as tf.SymbolicTensor) });
+  }
+
+  /** Starts the helper thread when it can help; without it everything runs on this thread. */
+  async startHelper(ctx: JobContext): Promise<void> {
+    if (this.helper || !featureWorkerUseful()) return;
+    try {
+      this.helper = await FeatureWorker.start(this.model, this.specs);
+    } catch (error) {
+      ctx.log('info', `SFP features on one thread: the helper thread could not rebuild the model (${(error as Error).message}).`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.helper?.close();
+    this.helper = undefined;
+  }
+
+  /**
+   * Features of dataset[start, end) in order (or shuffled by the dataset), as Float32Arrays per
+   * spec, with the helper thread computing every other batch while this one computes the next.
+   */
+  async *rows(dataset: Dataset, start: number, end: number, ctx: JobContext, shuffleSeed?: number, batchSize = FEATURE_BATCH): AsyncGenerator<{ features: Float32Array[]; labels: Int32Array; offset: number }> {
+    let inFlight: { features: Promise<Float32Array[]>; labels: Int32Array; offset: number } | undefined;
+    let offset = 0;
+    try {
+      for await (const batch of dataset.batches({ batchSize, start, end, shuffleSeed })) {
+        throwIfCancelled(ctx);
+        const at = offset;
+        offset += batch.y.length;
+        if (this.helper && !inFlight) {
+          const x = new Float32Array(await batch.x.data());
+          const shape = batch.x.shape;
+          batch.x.dispose();
+          inFlight = { features: this.helper.run(x, shape), labels: batch.y, offset: at };
+          continue;
+        }
+        const tensors = this.run(batch.x);
+        batch.x.dispose();
+        const features = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+        tensors.forEach((t) => t.dispose());
+        if (inFlight) {
+          const earlier = inFlight;
+          inFlight = undefined;
+          yield { features: await earlier.features, labels: earlier.labels, offset: earlier.offset };
+        }
+        yield { features, labels: batch.y, offset: at };
+      }
+      if (inFlight) {
+        const last = inFlight;
+        inFlight = undefined;
+        yield { features: await last.features, labels: last.labels, offset: last.offset };
+      }
+    } finally {
+      // A batch still on the helper (cancelled, or the consumer stopped early) is dropped.
+      inFlight?.features.catch(() => undefined);
+    }
   }
 
   run(x: tf.Tensor4D): tf.Tensor2D[] {
@@ -93,14 +152,11 @@ export function streamedFeatures(extractor: FeatureExtractor, dataset: Dataset, 
     samples: end - start,
     async *batches(batchSize, shuffleSeed, rows) {
       if (rows) throw new Error('A streamed feature source reads every sample; select rows by their dataset indices instead.');
-      let offset = 0;
-      for await (const batch of dataset.batches({ batchSize, start, end, shuffleSeed: inOrder ? undefined : shuffleSeed })) {
-        throwIfCancelled(ctx);
-        const features = extractor.run(batch.x);
-        batch.x.dispose();
-        const indices = Int32Array.from({ length: batch.y.length }, (_, i) => start + offset + i);
-        offset += batch.y.length;
-        yield { features, labels: batch.y, indices };
+      for await (const batch of extractor.rows(dataset, start, end, ctx, inOrder ? undefined : shuffleSeed, batchSize)) {
+        const n = batch.labels.length;
+        const features = extractor.specs.map((spec, i) => tf.tensor2d(batch.features[i], [n, spec.size]));
+        const indices = Int32Array.from({ length: n }, (_, i) => start + batch.offset + i);
+        yield { features, labels: batch.labels, indices };
       }
     },
   };
@@ -120,16 +176,10 @@ export async function cachedFeatures(
   const tables = specs.map((s) => new Float32Array(samples * s.size));
   const labels = new Int32Array(samples);
   let row = 0;
-  for await (const batch of dataset.batches({ batchSize: 100, start, end })) {
-    throwIfCancelled(ctx);
-    const features = extractor.run(batch.x);
-    batch.x.dispose();
-    for (let i = 0; i < specs.length; i++) {
-      tables[i].set(await features[i].data(), row * specs[i].size);
-      features[i].dispose();
-    }
-    labels.set(batch.y, row);
-    row += batch.y.length;
+  for await (const batch of extractor.rows(dataset, start, end, ctx)) {
+    batch.features.forEach((f, i) => tables[i].set(f, batch.offset * specs[i].size));
+    labels.set(batch.labels, batch.offset);
+    row += batch.labels.length;
     onProgress(row);
   }
   if (row !== samples) throw new Error(`${dataset.info.path}: expected ${samples} samples, read ${row}.`);
@@ -148,6 +198,9 @@ export async function cachedFeatures(
     },
   };
 }
+
+/** Samples per forward pass (METHOD.md §4: batch size 100). */
+export const FEATURE_BATCH = 100;
 
 function gatherRows(table: Float32Array, size: number, rows: Int32Array): tf.Tensor2D {
   const out = new Float32Array(rows.length * size);
