@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { PruneParams } from '../../protocol/engine';
-import type { OutputInfo } from '../../protocol/report';
+import type { ModelFormat, OutputInfo } from '../../protocol/report';
 import type { Dataset } from '../data/types';
 import { defaultPrunedPath, openModel, saveModel, type LoadedModel } from '../formats';
 import { fileSizes } from '../stats';
@@ -48,8 +48,8 @@ export async function exportVerified(
   written: string[],
   ctx: JobContext,
 ): Promise<{ output: OutputInfo; files: string[] }> {
-  const format = params.format ?? loaded.format;
   const out = path.resolve(params.out ?? defaultPrunedPath(loaded.path, params.format));
+  const format = outputFormat(out, params.format, loaded.format);
   if (loaded.files.some((f) => path.resolve(f) === out)) throw new EngineFailure('io', 'the output path is the input model; choose another --out', out);
   ctx.progress({ stage: 'export', message: `Writing ${out}` });
   const files = await saveModel(model, out, format, { protectedFiles: loaded.files });
@@ -71,6 +71,15 @@ export async function exportVerified(
   if (!verified) throw new EngineFailure('io', `the written model does not reproduce the pruned model (max |Δ| = ${maxAbsDiff})`, out);
   const sizes = await fileSizes(files);
   return { output: { path: out, format, bytes: sizes.bytes, gzipBytes: sizes.gzipBytes, verified, maxAbsDiff, structured: false }, files };
+}
+
+const FORMAT_BY_EXTENSION: [RegExp, ModelFormat][] = [[/\.(h5|hdf5)$/i, 'keras-h5'], [/\.keras$/i, 'keras-v3'], [/\.json$/i, 'tfjs-layers']];
+
+/** --format, else what the output's name says (`x.h5` is written as Keras HDF5), else the input's. */
+export function outputFormat(out: string, asked: ModelFormat | undefined, input: ModelFormat): ModelFormat {
+  const named = FORMAT_BY_EXTENSION.find(([pattern]) => pattern.test(out))?.[1];
+  if (asked && named && asked !== named) throw new EngineFailure('mismatch', `--format ${asked} does not match the output's name (a ${named} file name); change one of them`, out);
+  return asked ?? named ?? input;
 }
 
 /** The first `limit` samples of a dataset (fine-tuning on part of a large training split). */

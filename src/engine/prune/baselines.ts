@@ -131,3 +131,31 @@ export function matchZeros(k: KernelValues, mask: KernelMask, zeros: number, see
   }
   return { ...mask, keep };
 }
+
+/** Zeros a mask leaves in the kernel: the masked weights and the weights that were zero already. */
+export function finalZeros(k: KernelValues, mask: KernelMask): number {
+  let zeros = 0;
+  for (let i = 0; i < mask.keep.length; i++) if (mask.keep[i] === 0 || k.values[i] === 0) zeros++;
+  return zeros;
+}
+
+/**
+ * Brings the zeros left in the kernel (masked, or zero already) to exactly `zeros` by masking
+ * or restoring single nonzero weights at random. Kernels without zeros of their own are left
+ * as they are: their mask count is already the count. With them, a slice method would otherwise
+ * end up above the reference's sparsity by the zeros that fell in its kept slices.
+ */
+export function matchFinalZeros(k: KernelValues, mask: KernelMask, zeros: number, seed: number): KernelMask {
+  let current = finalZeros(k, mask);
+  if (current === zeros) return mask;
+  const keep = mask.keep.slice();
+  const pruning = current < zeros;
+  const candidates = shuffleInPlace(Uint32Array.from({ length: keep.length }, (_, i) => i), seed);
+  for (const i of candidates) {
+    if (current === zeros) break;
+    if (k.values[i] === 0 || keep[i] !== (pruning ? 1 : 0)) continue;
+    keep[i] = pruning ? 0 : 1;
+    current += pruning ? 1 : -1;
+  }
+  return { ...mask, keep };
+}

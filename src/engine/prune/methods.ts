@@ -4,7 +4,7 @@ import type { PruneMethod } from '../../protocol/report';
 import type { SfpAnalysis } from '../sfp/analyze';
 import type { ModelGraph } from '../sfp/graph';
 import { maskZeros, type LabelSets } from './afcc';
-import { globalMagnitudeMasks, l1KernelMasks, magnitudeMasks, matchZeros, randomSliceMasks } from './baselines';
+import { finalZeros, globalMagnitudeMasks, l1KernelMasks, magnitudeMasks, matchFinalZeros, matchZeros, randomSliceMasks, type KernelValues } from './baselines';
 import { kernelValues } from './apply';
 import { randomAfccMasks } from './randomAfcc';
 import { afccMasksAt, searchThreshold } from './threshold';
@@ -38,6 +38,12 @@ export function zerosOf(masks: MaskSet): Map<string, number> {
   return new Map(masks.map((m) => [m.layer, maskZeros(m)]));
 }
 
+/** Zeros each mask leaves in its kernel (masked or zero already): what a reference's sparsity is. */
+export function kernelZerosOf(graph: ModelGraph, masks: MaskSet): Map<string, number> {
+  const kernels = kernelValues(graph, masks.map((m) => m.layer));
+  return new Map(masks.map((m, i) => [m.layer, finalZeros(kernels[i], m)]));
+}
+
 /** Zeros per layer for a plain per-layer sparsity. */
 export function zerosAtSparsity(graph: ModelGraph, consumers: string[], sparsity: number): Map<string, number> {
   if (!(sparsity >= 0 && sparsity <= 1)) throw new Error(`Sparsity must be between 0 and 1 (got ${sparsity}).`);
@@ -58,6 +64,21 @@ export function baselinePlan(
   measured?: LabelSets,
 ): MaskPlan {
   const kernels = kernelValues(graph, consumers);
+  const plan = baselineMasks(method, graph, kernels, consumers, zeros, seed, measured);
+  if (method === 'global-magnitude') return plan;
+  // Zeros the kernel had before masking count toward its sparsity: land on the count exactly.
+  return { ...plan, masks: plan.masks.map((m, i) => (zeros.has(m.layer) ? matchFinalZeros(kernels[i], m, zeros.get(m.layer)!, seed * 7919 + i) : m)) };
+}
+
+function baselineMasks(
+  method: Exclude<PruneMethod, 'afcc' | 'sfp-filters'>,
+  graph: ModelGraph,
+  kernels: KernelValues[],
+  consumers: string[],
+  zeros: Map<string, number>,
+  seed: number,
+  measured?: LabelSets,
+): MaskPlan {
   switch (method) {
     case 'magnitude':
       return { method, masks: magnitudeMasks(kernels, zeros), notes: [] };

@@ -5,7 +5,7 @@ import type { LayerCounts, PrunedLayer, PruneMethod } from '../../protocol/repor
 import type { SfpAnalysis } from '../sfp/analyze';
 import type { ModelGraph } from '../sfp/graph';
 import { defaultTargets, requireLinked } from './afcc';
-import { afccPlan, baselinePlan, zerosAtSparsity, zerosOf, type MaskPlan } from './methods';
+import { afccPlan, baselinePlan, kernelZerosOf, zerosAtSparsity, type MaskPlan } from './methods';
 import { sfpFilterMasks } from './sfpFilters';
 import { labelSetsAt } from './threshold';
 import type { MaskSet } from './types';
@@ -64,7 +64,7 @@ export function planMasks(request: PlanRequest): MaskPlan {
 export function planAtReference(method: MaskMethod, request: Omit<PlanRequest, 'method'>, reference: MaskSet, referenceThreshold: number): MaskPlan {
   const measured = request.analysis ? labelSetsAt(request.analysis, referenceThreshold) : undefined;
   if (method === 'afcc') return { method, masks: reference, threshold: referenceThreshold, notes: [] };
-  return baselinePlan(method, request.graph, request.targets, zerosOf(reference), request.seed, measured);
+  return baselinePlan(method, request.graph, request.targets, kernelZerosOf(request.graph, reference), request.seed, measured);
 }
 
 function need(analysis: SfpAnalysis | undefined): SfpAnalysis {

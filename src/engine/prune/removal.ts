@@ -1,7 +1,7 @@
 // What structured removal (--structured) is asked to remove beyond the dead filters, and the
 // report section that compares the written model with the input layer by layer.
 import type * as tf from '@tensorflow/tfjs';
-import type { StructuredInfo, StructuredLayer } from '../../protocol/report';
+import type { LayerStats, StructuredInfo, StructuredLayer } from '../../protocol/report';
 import type { SfpAnalysis } from '../sfp/analyze';
 import { layerStats } from '../stats';
 import { requireLinked } from './afcc';
@@ -24,6 +24,11 @@ export function emptyLabelFilters(analysis: SfpAnalysis, graph: ModelGraph, cons
   return result;
 }
 
+/** Filters or units; for BatchNorm and other per-channel layers, the channels of the output. */
+function width(stats: LayerStats): number {
+  return stats.filters ?? stats.outputShape[stats.outputShape.length - 1] ?? 0;
+}
+
 /** Layers whose width or parameter count differs between `input` and `written`, with totals. */
 export function structuredInfo(input: tf.LayersModel, written: tf.LayersModel, bytes: { before: number; after: number }): StructuredInfo {
   const before = layerStats(input);
@@ -34,8 +39,8 @@ export function structuredInfo(input: tf.LayersModel, written: tf.LayersModel, b
     if (!a || (a.params === b.params && a.filters === b.filters)) continue;
     layers.push({
       name: b.name,
-      filtersBefore: b.filters ?? 0,
-      filtersAfter: a.filters ?? 0,
+      filtersBefore: width(b),
+      filtersAfter: width(a),
       paramsBefore: b.params,
       paramsAfter: a.params,
       macsBefore: b.macs,
