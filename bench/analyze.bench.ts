@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const backend = await initBackend();
   const loaded = await openModel(modelPath);
   const expect = { inputShape: loaded.model.inputs[0].shape.slice(1), classes: outputClasses(loaded.model) };
-  const data = await openDataset(dataPath, { ...expect, ...(smoke ? { limit: 100 } : {}) });
+  const data = await openDataset(dataPath, expect);
   const trainPath = split ? '' : argument('train-data', '') || ((await findTrainingSplit(dataPath))?.path ?? '');
   const train = trainPath ? await openDataset(trainPath, { ...expect, split: 'train' }) : undefined;
   const options = { ...DEFAULT_SFP, trainData: train, readout: { ...DEFAULT_SFP.readout, epochs } };
