@@ -71,8 +71,8 @@ export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, optio
   const specs = blocks.map((b) => featureSpec(b, own(b) ? null : options.poolTo, own(b) && graph.output.link === 'conv-gap-dense'));
   for (const s of specs) if (typeof s.pool === 'number') notes.push(`${s.block.name}: features average-pooled to ${s.shape[0]}×${s.shape[1]} before the readout (METHOD.md §3 deviation).`);
   const extractor = new FeatureExtractor(model, specs);
-  // A second thread for the forward passes, when the backend and the cores allow it.
-  await extractor.startHelper(ctx);
+  // Folded BatchNorm and a second thread for the forward passes, where they apply.
+  await extractor.prepare(ctx);
   try {
     const budget = options.featureBudgetMB * 1024 * 1024;
     const classes = graph.classes;

@@ -100,13 +100,13 @@ export class FeatureWorker {
     this.worker.on('exit', () => this.failAll(new Error('the feature worker stopped')));
   }
 
-  /** Starts a worker with a copy of `model`; rejects when the model cannot be rebuilt there. */
-  static async start(model: tf.LayersModel, specs: FeatureSpec[]): Promise<FeatureWorker> {
+  /** Starts a worker with a copy of `model`, reading features at layers `cuts` (one per spec). */
+  static async start(model: tf.LayersModel, specs: FeatureSpec[], cuts: string[]): Promise<FeatureWorker> {
     const worker = new FeatureWorker(specs);
     try {
       const topology = JSON.stringify(model.toJSON(null, false));
       const weights = model.getWeights().map((w) => ({ values: w.dataSync() as Float32Array | Int32Array, shape: w.shape, dtype: w.dtype }));
-      await worker.request({ kind: 'init', topology, weights, specs: specs.map((s) => ({ cut: s.block.cut.name, pool: s.pool, size: s.size })) });
+      await worker.request({ kind: 'init', topology, weights, specs: specs.map((s, i) => ({ cut: cuts[i], pool: s.pool, size: s.size })) });
       return worker;
     } catch (error) {
       await worker.close();

@@ -6,6 +6,7 @@ import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
 import type { KernelBlock } from './graph';
 import { FeatureWorker, featureWorkerUseful } from './featureWorker';
+import { foldBatchNorm, type FoldedModel } from './foldBatchNorm';
 import { shuffleInPlace } from './random';
 
 export interface FeatureSpec {
@@ -38,7 +39,9 @@ export interface FeatureBatch {
 }
 
 export class FeatureExtractor {
-  private readonly extractor: tf.LayersModel;
+  private extractor: tf.LayersModel;
+  /** Inference copy with BatchNorm folded into the convolutions, once prepared. */
+  private folded: FoldedModel | null = null;
   /** A worker thread computing every other batch (see featureWorker.ts), once started. */
   private helper: FeatureWorker | undefined;
 
@@ -47,11 +50,25 @@ export class FeatureExtractor {
     this.extractor = tf.model({ inputs: model.inputs, outputs: specs.map((s) => s.block.cut.output as tf.SymbolicTensor) });
   }
 
-  /** Starts the helper thread when it can help; without it everything runs on this thread. */
-  async startHelper(ctx: JobContext): Promise<void> {
+  /**
+   * Speeds up the forward passes where possible: BatchNorm folded into the convolutions (plain
+   * Sequential models), and a helper thread when the backend and the cores allow it.
+   */
+  async prepare(ctx: JobContext): Promise<void> {
+    let model = this.model;
+    let cuts = this.specs.map((s) => s.block.cut.name);
+    if (!this.folded) {
+      this.folded = await foldBatchNorm(this.model);
+      if (this.folded) {
+        const folded = this.folded;
+        cuts = cuts.map((name) => folded.layerName(name));
+        this.extractor = tf.model({ inputs: folded.model.inputs, outputs: cuts.map((name) => folded.model.getLayer(name).output as tf.SymbolicTensor) });
+        model = folded.model;
+      }
+    }
     if (this.helper || !featureWorkerUseful()) return;
     try {
-      this.helper = await FeatureWorker.start(this.model, this.specs);
+      this.helper = await FeatureWorker.start(model, this.specs, cuts);
     } catch (error) {
       ctx.log('info', `SFP features on one thread: the helper thread could not rebuild the model (${(error as Error).message}).`);
     }
@@ -60,6 +77,9 @@ export class FeatureExtractor {
   async close(): Promise<void> {
     await this.helper?.close();
     this.helper = undefined;
+    this.folded?.dispose();
+    this.folded = null;
+    this.extractor = tf.model({ inputs: this.model.inputs, outputs: this.specs.map((s) => s.block.cut.output as tf.SymbolicTensor) });
   }
 
   /**

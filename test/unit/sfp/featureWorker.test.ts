@@ -5,23 +5,30 @@ import { useBackend } from '../../../src/engine/backend';
 import { quietContext } from '../../../src/engine/jobs/context';
 import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures } from '../../../src/engine/sfp/features';
 import { featureWorkerUseful } from '../../../src/engine/sfp/featureWorker';
+import { foldBatchNorm } from '../../../src/engine/sfp/foldBatchNorm';
+import { mulberry32 } from '../../../src/engine/sfp/random';
 import { analysableBlocks, modelGraph } from '../../../src/engine/sfp/graph';
 import { patchDataset, tinyVgg } from './helpers';
 
-test('the helper thread computes the same features, in the same order, as the main thread (wasm)', async () => {
+test('the helper thread computes the same features, in the same order, as the main thread (wasm, BatchNorm folded)', async () => {
   await useBackend('wasm');
-  process.env['QUENCH_SFP_THREADS'] = '2';
   try {
-    assert.ok(featureWorkerUseful());
     const model = tinyVgg(6);
+    randomiseBatchNorm(model);
     const graph = modelGraph(model);
     const specs = analysableBlocks(graph).map((b) => featureSpec(b, 2));
     const data = patchDataset(530, 6, 9); // 6 batches, the last one short
-    const plain = new FeatureExtractor(model, specs);
-    const single = await cachedFeatures(plain, data, 0, 530, quietContext(), () => undefined);
     const before = tf.memory().numTensors;
+    // One thread (BatchNorm folded the same way) as the reference.
+    process.env['QUENCH_SFP_THREADS'] = '1';
+    const plain = new FeatureExtractor(model, specs);
+    await plain.prepare(quietContext());
+    const single = await cachedFeatures(plain, data, 0, 530, quietContext(), () => undefined);
+    await plain.close();
+    process.env['QUENCH_SFP_THREADS'] = '2';
+    assert.ok(featureWorkerUseful());
     const helped = new FeatureExtractor(model, specs);
-    await helped.startHelper(quietContext());
+    await helped.prepare(quietContext());
     try {
       const both = await cachedFeatures(helped, data, 0, 530, quietContext(), () => undefined);
       specs.forEach((_, i) => assert.deepEqual(both.cached!.tables[i], single.cached!.tables[i], `features of ${specs[i].block.name}`));
@@ -45,3 +52,49 @@ test('the helper thread computes the same features, in the same order, as the ma
     delete process.env['QUENCH_SFP_THREADS'];
   }
 });
+
+test('BatchNorm folded into the convolutions gives the same features as the model (up to rounding)', async () => {
+  await useBackend('wasm');
+  const model = tinyVgg(6);
+  randomiseBatchNorm(model);
+  const graph = modelGraph(model);
+  const specs = analysableBlocks(graph).map((b) => featureSpec(b, null));
+  const data = patchDataset(120, 6, 4);
+  const before = tf.memory().numTensors;
+  const folded = await foldBatchNorm(model);
+  assert.ok(folded, 'the tiny VGG has Conv2D → BatchNormalization pairs');
+  assert.deepEqual(folded.model.layers.map((l) => l.getClassName()).filter((c) => c === 'BatchNormalization'), []);
+  assert.equal(folded.layerName('bn1'), 'conv1');
+  folded.dispose();
+  process.env['QUENCH_SFP_THREADS'] = '1';
+  try {
+    const original = await cachedFeatures(new FeatureExtractor(model, specs), data, 0, 120, quietContext(), () => undefined);
+    const extractor = new FeatureExtractor(model, specs);
+    await extractor.prepare(quietContext());
+    const fast = await cachedFeatures(extractor, data, 0, 120, quietContext(), () => undefined);
+    await extractor.close();
+    specs.forEach((spec, i) => {
+      const a = original.cached!.tables[i];
+      const b = fast.cached!.tables[i];
+      let scale = 0;
+      for (const v of a) scale = Math.max(scale, Math.abs(v));
+      assert.ok(scale > 0.1, `${spec.block.name}: features are not trivial`);
+      for (let k = 0; k < a.length; k++) assert.ok(Math.abs(a[k] - b[k]) <= 1e-4 * scale, `${spec.block.name}[${k}]: ${a[k]} vs ${b[k]}`);
+    });
+  } finally {
+    delete process.env['QUENCH_SFP_THREADS'];
+  }
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+/** Non-trivial BatchNorm statistics (a fresh layer is the identity up to ε). */
+function randomiseBatchNorm(model: tf.LayersModel): void {
+  const random = mulberry32(17);
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const values = layer.getWeights().map((w, k) => tf.tensor(Float32Array.from({ length: w.size }, () => (k === 3 ? 0.2 + random() : k === 0 ? 0.5 + random() : random() - 0.5)), w.shape));
+    layer.setWeights(values);
+    values.forEach((v) => v.dispose());
+  }
+}
