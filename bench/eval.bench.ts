@@ -1,6 +1,7 @@
 // Evaluation throughput (samples/s) per backend on a real model over the 10k test set, against
 // plain tfjs-layers `model.predict` on the cpu backend, measured in one run (ratios, not absolutes).
-// Usage: npx tsx bench/eval.bench.ts [--model <model.json>] [--data <dataset>] [--cpu-samples N]
+// Usage: npx tsx bench/eval.bench.ts [--model <model.json>] [--data <dataset>] [--cpu-samples N] [--smoke]
+// --smoke (or QUENCH_BENCH_SMOKE=1): 200 test samples, 32 on the cpu backend.
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../src/protocol/report';
@@ -18,7 +19,9 @@ function arg(name: string, fallback: string): string {
 const modelPath = arg('model', path.resolve(repoRoot, '../shared/fixtures/public/mnist-tfjs-small/model.json'));
 const dataPath = arg('data', path.resolve(repoRoot, '../shared/fixtures/public/mnist-test'));
 // The cpu backend is ~20x slower: time it on a prefix of the test set and report samples/s.
-const cpuSamples = Number(arg('cpu-samples', '2000'));
+const smoke = process.argv.includes('--smoke') || process.env.QUENCH_BENCH_SMOKE === '1';
+const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '2000'));
+const limit = smoke ? 200 : undefined;
 
 interface Row {
   what: string;
@@ -61,7 +64,7 @@ async function plainPredict(limit: number): Promise<Row> {
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const backends = availableBackends();
-  for (const backend of backends.filter((b) => b !== 'cpu')) rows.push(await evaluateOn(backend));
+  for (const backend of backends.filter((b) => b !== 'cpu')) rows.push(await evaluateOn(backend, limit));
   rows.push(await evaluateOn('cpu', cpuSamples));
   rows.push(await plainPredict(cpuSamples));
   const baseline = rows[rows.length - 1]!;

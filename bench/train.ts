@@ -3,8 +3,10 @@
 // and PyTorch CPU (bench/pytorch/train_reference.py, skipped with a note when torch is absent).
 // All train blocks 4-6 + output with 80%-pruned masks on conv5, conv6 and output (AFCC's default
 // layer choice), SGD Nesterov, batch 64.
-//   node --import tsx bench/train.ts [--samples 1024]
+//   node --import tsx bench/train.ts [--samples 1024] [--smoke]
+// --smoke (or QUENCH_BENCH_SMOKE=1): a few steps of PyTorch and the wasm fast path only, to prove it runs.
 import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -19,6 +21,7 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 const samplesArg = process.argv.indexOf('--samples');
 const samples = samplesArg >= 0 ? Number(process.argv[samplesArg + 1]) : 1024;
 const exampleModel = path.join(repoRoot, 'examples/fashion-vgg/model.json');
+const smoke = process.argv.includes('--smoke') || process.env.QUENCH_BENCH_SMOKE === '1';
 
 function masksFor(model: tf.LayersModel): MaskSet {
   const random = seededRandom(3);
@@ -70,10 +73,10 @@ async function main(): Promise<void> {
   };
   await measure('PyTorch CPU (2 threads)', pytorch(samples));
   await measure('Quench fast path, wasm', quenchPath('wasm', samples));
-  await measure('Quench fast path, cpu', quenchPath('cpu', 128));
-  await measure('tfjs-layers fit, cpu (1 step)', tfjsLayersCpu(1));
+  if (!smoke) await measure('Quench fast path, cpu', quenchPath('cpu', 128));
+  if (!smoke) await measure('tfjs-layers fit, cpu (1 step)', tfjsLayersCpu(1));
   const torch = typeof rows[0][1] === 'number' ? rows[0][1] : null;
-  console.log(`fine-tuning throughput, example CNN, blocks 4-6 + output, batch 64, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`fine-tuning throughput, example CNN, blocks 4-6 + output, batch 64, ${new Date().toISOString().slice(0, 10)}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')}`);
   console.log('| runtime | samples/s | PyTorch ÷ this |');
   console.log('|---|---|---|');
   for (const [name, value] of rows) {

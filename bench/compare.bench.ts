@@ -1,0 +1,137 @@
+// Tables 2 and 3 of docs/benchmarks.md on the example model, through the engine's `compare` job
+// (AFCC as the reference, every method at AFCC's exact per-layer sparsity, BatchNorm re-estimated,
+// the same fine-tuning budget for every method):
+//   2. AFCC vs baselines at one target sparsity, several seeds, mean ± std of top-1;
+//   3. a sparsity sweep for AFCC and magnitude, and the largest sparsity within 0.5 pp of unpruned.
+// Fine-tuning runs on a fixed subset of the Fashion-MNIST training set (bench/fashion-subset.ts).
+//   node --import tsx bench/compare.bench.ts [--part methods|sweep|all] [--seeds 1,2,3]
+//     [--target-sparsity 0.8] [--sweep 0.5,0.7,0.8,0.9,0.95] [--limit 2000] [--train-samples 4000]
+//     [--finetune-epochs 1] [--from <dir of `quench compare --json` outputs>] [--smoke]
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CompareParams } from '../src/protocol/engine';
+import type { CompareReport, PruneMethod } from '../src/protocol/report';
+import { compareJob } from '../src/engine/jobs/compare';
+import { writeFashionSubset } from './fashion-subset';
+import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, meanStd, repoRoot, smoke, stageContext, writeResult } from './lib/common';
+
+const METHODS: PruneMethod[] = ['afcc', 'random-afcc', 'l1-kernel', 'magnitude', 'random'];
+const part = arg('part', 'all');
+const seeds = arg('seeds', smoke ? '1' : '1,2,3').split(',').map(Number);
+const target = Number(arg('target-sparsity', '0.8'));
+const sweep = arg('sweep', smoke ? '0.8' : '0.5,0.7,0.8,0.9,0.95').split(',').map(Number);
+const haveFashion = existsSync(FASHION_TEST);
+const data = arg('data', smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST);
+const limit = Number(arg('limit', smoke ? '100' : '2000'));
+const trainSamples = Number(arg('train-samples', smoke ? '256' : '4000'));
+const epochs = Number(arg('finetune-epochs', '1'));
+const readoutEpochs = smoke ? 1 : undefined;
+
+interface Run { report: CompareReport; command: string; machine: string }
+
+function commandLine(p: CompareParams): string {
+  return [`quench compare ${path.relative(repoRoot, p.model)} --data ${p.data} --limit ${p.limit}`, `--methods ${p.methods.join(',')}`,
+    `--target-sparsity ${p.targetSparsity}`, `--train-data ${p.trainData}`, `--finetune-epochs ${p.finetune?.epochs}`, `--seed ${p.seed}`,
+    readoutEpochs ? `--readout-epochs ${readoutEpochs}` : '', '--json'].filter(Boolean).join(' ');
+}
+
+async function run(methods: PruneMethod[], targetSparsity: number, seed: number, trainData: string): Promise<Run> {
+  const params: CompareParams = { model: EXAMPLE_MODEL, data, limit, methods, targetSparsity, seed, trainData, readoutEpochs, finetune: { epochs, trainData } };
+  const machine = machineLine();
+  const report = await compareJob(params, stageContext());
+  console.error(`done: ${methods.join(',')} at ${targetSparsity}, seed ${seed}`);
+  return { report, command: commandLine(params), machine };
+}
+
+const pp = (v: number) => (v * 100).toFixed(2);
+const ms = (values: number[]) => {
+  const { mean, std } = meanStd(values.map((v) => v * 100));
+  return values.length > 1 ? `${mean.toFixed(2)} ± ${std.toFixed(2)}` : mean.toFixed(2);
+};
+
+export function methodsTable(runs: CompareReport[]): string {
+  const first = runs[0]!;
+  const lines = [`unpruned top-1: ${ms(runs.map((r) => r.baseline.top1))} (${first.baseline.samples} test samples); seeds ${runs.map((r) => r.seed).join(', ')}`, '',
+    '| method | sparsity per targeted layer | targeted sparsity | after masking | BN re-estimated | fine-tuned | fine-tuned − unpruned (pp) |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const method of first.rows.map((r) => r.method)) {
+    const rows = runs.map((r) => r.rows.find((x) => x.method === method)!);
+    const layers = Object.entries(rows[0]!.layerSparsity).map(([l, s]) => `${l} ${pp(s)}%`).join(', ');
+    const finetuned = rows.map((r) => r.accuracyFinetuned?.top1 ?? NaN);
+    const delta = runs.map((r, i) => finetuned[i]! - r.baseline.top1);
+    lines.push(`| ${method} | ${layers} | ${ms(rows.map((r) => r.targetedSparsity))}% | ${ms(rows.map((r) => r.accuracy.top1))} | ${ms(rows.map((r) => r.accuracyBnRecalibrated?.top1 ?? NaN))} | ${ms(finetuned)} | ${ms(delta)} |`);
+  }
+  return lines.join('\n');
+}
+
+export function sweepTable(runs: CompareReport[]): string {
+  const sorted = [...runs].sort((a, b) => a.rows[0]!.targetedSparsity - b.rows[0]!.targetedSparsity);
+  const lines = ['| target | sparsity per targeted layer (AFCC = magnitude) | targeted | unpruned | AFCC, BN re-est. | AFCC, fine-tuned | magnitude, BN re-est. | magnitude, fine-tuned |', '|---:|---|---:|---:|---:|---:|---:|---:|'];
+  const best: Record<string, number> = {};
+  for (const r of sorted) {
+    const afcc = r.rows.find((x) => x.method === 'afcc')!;
+    const mag = r.rows.find((x) => x.method === 'magnitude');
+    const cell = (v: number | undefined) => (v === undefined ? '—' : `${pp(v)} (${((v - r.baseline.top1) * 100 >= 0 ? '+' : '')}${((v - r.baseline.top1) * 100).toFixed(2)})`);
+    const layers = Object.entries(afcc.layerSparsity).map(([l, s]) => `${l} ${pp(s)}%`).join(', ');
+    const target = (r as CompareReport & { targetSparsity?: number }).targetSparsity;
+    lines.push(`| ${target ?? '—'} | ${layers} | ${pp(afcc.targetedSparsity)}% | ${pp(r.baseline.top1)} | ${cell(afcc.accuracyBnRecalibrated?.top1)} | ${cell(afcc.accuracyFinetuned?.top1)} | ${cell(mag?.accuracyBnRecalibrated?.top1)} | ${cell(mag?.accuracyFinetuned?.top1)} |`);
+    for (const row of [afcc, mag]) {
+      if (row?.accuracyFinetuned && row.accuracyFinetuned.top1 >= r.baseline.top1 - 0.005) best[row.method] = Math.max(best[row.method] ?? 0, row.targetedSparsity);
+    }
+  }
+  lines.push('', `Largest targeted sparsity within 0.5 pp of unpruned after fine-tuning: AFCC ${best.afcc === undefined ? 'none of the tried' : `${pp(best.afcc)}%`}, magnitude ${best.magnitude === undefined ? 'none of the tried' : `${pp(best.magnitude)}%`}.`);
+  return lines.join('\n');
+}
+
+function fromDir(dir: string): { methods: CompareReport[]; sweep: CompareReport[] } {
+  const read = (f: string) => {
+    const report = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as CompareReport & { targetSparsity?: number };
+    const cmd = path.join(dir, f.replace(/\.json$/, '.cmd'));
+    const t = existsSync(cmd) ? /--target-sparsity (\S+)/.exec(readFileSync(cmd, 'utf8')) : null;
+    if (t) report.targetSparsity = Number(t[1]);
+    return report;
+  };
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const methods = files.filter((f) => f.startsWith('compare-')).map(read).sort((a, b) => a.seed - b.seed);
+  const sweepRuns = files.filter((f) => f.startsWith('sweep-')).map(read);
+  const ref = methods.find((m) => m.seed === 1);
+  if (ref) sweepRuns.push({ ...ref, rows: ref.rows.filter((r) => r.method === 'afcc' || r.method === 'magnitude') });
+  return { methods, sweep: sweepRuns };
+}
+
+async function main(): Promise<void> {
+  const from = arg('from', '');
+  if (from) {
+    const runs = fromDir(from);
+    console.log(`${methodsTable(runs.methods)}\n\n${sweepTable(runs.sweep)}`);
+    return;
+  }
+  // Without Debian's dataset-fashion-mnist only the committed test subset exists: a smoke run then
+  // fine-tunes on its first images (fine for proving the benchmark runs, not for its numbers).
+  if (!haveFashion) console.error('dataset-fashion-mnist not installed: fine-tuning on the committed test subset (numbers not meaningful)');
+  const trainData = haveFashion
+    ? writeFashionSubset('train', trainSamples, path.join(os.tmpdir(), `quench-bench-train-${trainSamples}`))
+    : writeFashionSubset('t10k', Math.min(trainSamples, 2000), path.join(os.tmpdir(), `quench-bench-test-${trainSamples}`), path.join(repoRoot, 'examples/data'));
+  const result: Record<string, unknown> = {};
+  if (part === 'all' || part === 'methods') {
+    const runs: Run[] = [];
+    for (const seed of seeds) runs.push(await run(METHODS, target, seed, trainData));
+    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}\n\n${methodsTable(runs.map((r) => r.report))}\n`);
+    result.methods = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows, timings: r.report.timings }));
+  }
+  if (part === 'all' || part === 'sweep') {
+    const runs: Run[] = [];
+    for (const s of sweep) {
+      const r = await run(['afcc', 'magnitude'], s, seeds[0]!, trainData);
+      runs.push({ ...r, report: { ...r.report, targetSparsity: s } as CompareReport });
+    }
+    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}\n\n${sweepTable(runs.map((r) => r.report))}`);
+    result.sweep = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows }));
+  }
+  writeResult('compare', result);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
