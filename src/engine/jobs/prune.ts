@@ -25,7 +25,7 @@ import { recalibrateBatchNorm } from '../train/recalibrate';
 import { openTrainingData, runSfp, sfpOptions, writeMatricesFile } from './analyze';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure, throwIfCancelled, type JobContext } from './context';
-import { assertInputUnchanged, exportVerified, firstSamples } from './pruneExport';
+import { assertInputUnchanged, exportVerified, firstSamples, outputFormat } from './pruneExport';
 
 /** Output paths of the prune jobs running in this process: a second job writing one is refused. */
 const outputsInUse = new Set<string>();
@@ -48,6 +48,8 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
   }
   if (out) outputsInUse.add(out);
   try {
+    // A --format contradicting the --out name is refused before any work.
+    if (out) outputFormat(out, params.format, loaded.format);
     watch.lap('load');
     const notes: string[] = [];
     const data = await loadDatasetForModel(params.data, loaded, { limit: params.limit });

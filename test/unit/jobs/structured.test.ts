@@ -84,10 +84,17 @@ describe('structured pruning through the prune job', () => {
     const params = { method: 'afcc', targetSparsity: 0.85 } as const;
     const reference = await pruneJob(job({ ...params, out: path.join(dir, 'afcc-masked.h5') }), quietContext());
     const report = await pruneJob(job({ ...params, structured: true, out: path.join(dir, 'afcc-slim.h5') }), quietContext());
+    assert.equal(reference.output!.format, 'keras-h5', 'an .h5 --out without --format is written as Keras HDF5');
     const [a, b] = [await predictions(reference.output!.path), await predictions(report.output!.path)];
     assert.ok(maxDiff(a.values, b.values) <= 1e-5);
     const empty = report.sfp!.layers.find((l) => l.name === 'conv2')!.filters.filter((f) => f.labels.length === 0).length;
     assert.ok(b.widths.conv2 <= 8 - empty, `conv2 ${b.widths.conv2} filters, ${empty} with an empty label set`);
+  });
+
+  it('refuses a --format that contradicts the --out name, writing nothing', async () => {
+    const out = path.join(dir, 'conflict.h5');
+    await assert.rejects(pruneJob(job({ format: 'keras-v3', out }), quietContext()), /--format keras-v3 does not match/);
+    assert.equal(await fs.stat(out).then(() => true, () => false), false);
   });
 
   it('the committed structured Keras fixture has the narrowed widths in its model_config (h5py)', async () => {
