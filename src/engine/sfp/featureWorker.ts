@@ -85,10 +85,10 @@ export class FeatureWorker {
       eval: true,
       workerData: { tfjs: runtimeRequire.resolve('@tensorflow/tfjs'), wasm: wasmMain, wasmDir: path.dirname(wasmMain) + path.sep },
     });
-    this.worker.unref();
     this.worker.on('message', (m: { id: number; ok: boolean; features?: Float32Array[]; error?: string; ms?: number }) => {
       const waiting = this.pending.get(m.id);
       this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (m.ms !== undefined) {
         this.busyMs += m.ms;
         this.batches += 1;
@@ -98,6 +98,9 @@ export class FeatureWorker {
     });
     this.worker.on('error', (error) => this.failAll(error));
     this.worker.on('exit', () => this.failAll(new Error('the feature worker stopped')));
+    // After the listeners (adding a 'message' listener refs the port): an idle helper never keeps
+    // the process alive; a pending request does (see request()).
+    this.worker.unref();
   }
 
   /** Starts a worker with a copy of `model`, reading features at layers `cuts` (one per spec). */
@@ -131,6 +134,7 @@ export class FeatureWorker {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      this.worker.ref();
       this.worker.postMessage({ ...message, id }, transfer);
     });
   }
@@ -138,5 +142,6 @@ export class FeatureWorker {
   private failAll(error: Error): void {
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
+    this.worker.unref();
   }
 }
