@@ -117,7 +117,10 @@ function structuredLines(r: PruneReport): string[] {
     lines.push('', table(['Layer (structured)', 'Filters', 'Params', 'MACs'], rows, [false, true, true, true]));
     lines.push(`Params ${fmt.int(st.params.before)} → ${fmt.int(st.params.after)}, MACs ${fmt.short(st.macs.before)} → ${fmt.short(st.macs.after)}, file ${fmt.bytes(st.bytes.before)} → ${fmt.bytes(st.bytes.after)}`);
   }
-  for (const l of r.latency ?? []) lines.push(`Latency batch ${l.batch}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (median of ${l.runs ?? '?'}, ${r.backend})`);
+  for (const l of r.latency ?? []) {
+    const fastest = l.beforeMinMs !== undefined && l.afterMinMs !== undefined ? `; fastest ${l.beforeMinMs.toFixed(2)} → ${l.afterMinMs.toFixed(2)} ms` : '';
+    lines.push(`Latency batch ${l.batch}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (median of ${l.runs ?? '?'}${fastest}; ${r.backend})`);
+  }
   return lines;
 }
 

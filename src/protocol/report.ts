@@ -238,6 +238,9 @@ export interface LatencyInfo {
   afterMs: number;
   /** Timed calls per model (interleaved before/after, so machine load hits both alike). */
   runs?: number;
+  /** Fastest call of each: on a busy machine, the closer estimate of the work itself. */
+  beforeMinMs?: number;
+  afterMinMs?: number;
 }
 
 /** One layer that lost filters in structured removal (--structured). */

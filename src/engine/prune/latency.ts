@@ -57,7 +57,7 @@ export async function measureLatency(
         a.push(await timedPredict(before, x));
         b.push(await timedPredict(after, x));
       }
-      result.push({ batch, beforeMs: round(median(a)), afterMs: round(median(b)), runs });
+      result.push({ batch, beforeMs: round(median(a)), afterMs: round(median(b)), runs, beforeMinMs: round(Math.min(...a)), afterMinMs: round(Math.min(...b)) });
     } finally {
       x.dispose();
     }

@@ -76,7 +76,7 @@ describe('structured pruning through the prune job', () => {
       assert.equal(st.bytes.after, output.bytes);
       assert.ok(st.bytes.after < st.bytes.before || format !== 'tfjs-layers', 'a smaller file');
       assert.deepEqual(report.latency?.map((l) => l.batch), [1, 64]);
-      for (const l of report.latency!) assert.ok(l.beforeMs > 0 && l.afterMs > 0 && l.runs! >= 3);
+      for (const l of report.latency!) assert.ok(l.beforeMs > 0 && l.afterMs > 0 && l.runs! >= 3 && l.beforeMinMs! <= l.beforeMs && l.afterMinMs! <= l.afterMs);
     });
   }
 
