@@ -4,7 +4,7 @@
 //   2. AFCC vs baselines at one target sparsity, several seeds, mean ± std of top-1;
 //   3. a sparsity sweep for AFCC and magnitude, and the largest sparsity within 0.5 pp of unpruned.
 // Fine-tuning runs on a fixed subset of the Fashion-MNIST training set (bench/fashion-subset.ts).
-//   node --import tsx bench/compare.bench.ts [--part methods|sweep|all] [--seeds 1,2,3]
+//   node --import tsx bench/compare.bench.ts [--part methods (default)|sweep|all] [--seeds 1,2,3]
 //     [--target-sparsity 0.8] [--sweep 0.5,0.7,0.8,0.9,0.95] [--limit 2000] [--train-samples 4000]
 //     [--finetune-epochs 1] [--from <dir of `quench compare --json` outputs>] [--smoke]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { writeFashionSubset } from './fashion-subset';
 import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, meanStd, repoRoot, smoke, stageContext, writeResult } from './lib/common';
 
 const METHODS: PruneMethod[] = ['afcc', 'random-afcc', 'l1-kernel', 'magnitude', 'random'];
-const part = arg('part', 'all');
+const part = arg('part', 'methods'); // 'sweep' repeats the analysis per sparsity: sweep.bench.ts is cheaper
 const seeds = arg('seeds', smoke ? '1' : '1,2,3').split(',').map(Number);
 const target = Number(arg('target-sparsity', '0.8'));
 const sweep = arg('sweep', smoke ? '0.8' : '0.5,0.7,0.8,0.9,0.95').split(',').map(Number);

@@ -4,7 +4,8 @@
 // VGG-11-sized model (the 10-CL "VGG-11" of METHOD.md §2.3: 64, 64M, 128, 128M, 256, 256, 256M,
 // 512, 512, 512M with BatchNorm + ReLU, Dense(2048→100, no bias)) on 32x32x3 inputs with random
 // weights and random CIFAR-100-format data — random is fine for memory, not for accuracy.
-//   node --import tsx bench/memory.bench.ts [--vgg-samples 500] [--smoke]
+//   node --import tsx bench/memory.bench.ts [--vgg-samples 500] [--train-samples 4000]
+//     [--tasks idle,analyze-example,finetune-example,analyze-vgg11,finetune-vgg11] [--smoke]
 //   (a child: node --import tsx bench/memory.bench.ts --child <task> <tmp folder>)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,8 @@ import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, smo
 const haveFashion = existsSync(FASHION_TEST);
 const exampleData = smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
 const exampleLimit = smoke ? 100 : 10000;
-const trainSamples = smoke ? 128 : 4000;
+const trainSamples = Number(arg('train-samples', smoke ? '128' : '4000'));
+const tasks = arg('tasks', 'idle,analyze-example,finetune-example,analyze-vgg11,finetune-vgg11').split(',');
 const vggSamples = Number(arg('vgg-samples', smoke ? '32' : '500'));
 
 /** The 10-CL VGG-11 of METHOD.md §2.3 on 32x32x3, 100 classes, seeded random weights. */
@@ -90,8 +92,8 @@ async function main(): Promise<void> {
     cifar100Batch(path.join(tmp, 'cifar100/train.bin'), vggSamples, 2);
     const machine = machineLine();
     const rows = [];
-    for (const task of ['idle', 'analyze-example', 'finetune-example', 'analyze-vgg11', 'finetune-vgg11']) {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', task, tmp, ...(smoke ? ['--smoke'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    for (const task of tasks) {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', task, tmp, '--train-samples', String(trainSamples), ...(smoke ? ['--smoke'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       if (run.status !== 0) throw new Error(`memory child ${task} failed (${run.status ?? run.signal})`);
       rows.push(JSON.parse(run.stdout.trim().split('\n').pop()!) as { task: string; maxRssMB: number; seconds: number; tensors: number });
     }

@@ -79,11 +79,13 @@ async function main(): Promise<void> {
         console.log(`| ${target} | ${method} | ${Object.entries(point.layerSparsity).map(([l, s]) => `${l} ${p(s)}%`).join(', ')} | ${p(point.targeted)}% | ${p(masked)} | ${p(bn?.top1)} | ${p(finetuned)} | ${delta} |`);
       }
     }
+    // Without fine-tuning (--finetune-epochs 0) the criterion is read on the BatchNorm re-estimated model.
+    const final = (q: Point) => (epochs > 0 ? q.finetuned : q.bn);
     const best = (method: string) => {
-      const ok = points.filter((q) => q.method === method && q.finetuned !== undefined && q.finetuned >= baseline - 0.005);
+      const ok = points.filter((q) => q.method === method && final(q) !== undefined && final(q)! >= baseline - 0.005);
       return ok.length ? `${(Math.max(...ok.map((q) => q.targeted)) * 100).toFixed(1)}%` : 'none of the tried sparsities';
     };
-    console.log(`\nLargest targeted sparsity within 0.5 pp of unpruned after fine-tuning: AFCC ${best('afcc')}, magnitude ${best('magnitude')}. (${machineLine()} at the end)`);
+    console.log(`\nLargest targeted sparsity within 0.5 pp of unpruned ${epochs > 0 ? 'after fine-tuning' : 'with BatchNorm re-estimated, no fine-tuning'}: AFCC ${best('afcc')}, magnitude ${best('magnitude')}. (${machineLine()} at the end)`);
     writeResult('sweep', { machineAtStart, machineAtEnd: machineLine(), baseline, evalSamples: evalData.size, trainSamples: train?.size, epochs, seed, points });
   } finally {
     original.forEach((t) => t.dispose());
