@@ -4,7 +4,7 @@
 // VGG-11-sized model (the 10-CL "VGG-11" of METHOD.md §2.3: 64, 64M, 128, 128M, 256, 256, 256M,
 // 512, 512, 512M with BatchNorm + ReLU, Dense(2048→100, no bias)) on 32x32x3 inputs with random
 // weights and random CIFAR-100-format data — random is fine for memory, not for accuracy.
-//   node --import tsx bench/memory.bench.ts [--vgg-samples 500] [--train-samples 4000]
+//   node --import tsx bench/memory.bench.ts [--vgg-samples 256] [--train-samples 2000]
 //     [--tasks idle,analyze-example,finetune-example,analyze-vgg11,finetune-vgg11] [--smoke]
 //   (a child: node --import tsx bench/memory.bench.ts --child <task> <tmp folder>)
 import { spawnSync } from 'node:child_process';
@@ -23,9 +23,9 @@ import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, smo
 const haveFashion = existsSync(FASHION_TEST);
 const exampleData = smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
 const exampleLimit = smoke ? 100 : 10000;
-const trainSamples = Number(arg('train-samples', smoke ? '128' : '4000'));
+const trainSamples = Number(arg('train-samples', smoke ? '128' : '2000'));
 const tasks = arg('tasks', 'idle,analyze-example,finetune-example,analyze-vgg11,finetune-vgg11').split(',');
-const vggSamples = Number(arg('vgg-samples', smoke ? '32' : '500'));
+const vggSamples = Number(arg('vgg-samples', smoke ? '32' : '256'));
 
 /** The 10-CL VGG-11 of METHOD.md §2.3 on 32x32x3, 100 classes, seeded random weights. */
 function vgg11(): tf.LayersModel {

@@ -3,7 +3,7 @@
 // evaluate on wasm, and PyTorch CPU on the same architecture (bench/pytorch/eval_reference.py,
 // random weights; skipped with a note where /usr/bin/python3 has no torch); then bench/train.ts
 // for fine-tuning (tfjs-layers cpu, Quench's fast path, PyTorch).
-//   node --import tsx bench/speed.bench.ts [--samples 10000] [--cpu-samples 512] [--train-samples 1024] [--smoke]
+//   node --import tsx bench/speed.bench.ts [--samples 4000] [--cpu-samples 256] [--train-samples 512] [--smoke]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,9 +16,9 @@ import { quietContext } from '../src/engine/jobs/context';
 import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, smoke, writeResult } from './lib/common';
 
 const data = smoke || !existsSync(FASHION_TEST) ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
-const samples = Number(arg('samples', smoke ? '128' : '10000'));
-const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '512'));
-const trainSamples = arg('train-samples', smoke ? '64' : '1024');
+const samples = Number(arg('samples', smoke ? '128' : '4000'));
+const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '256'));
+const trainSamples = arg('train-samples', smoke ? '64' : '512');
 
 interface Row { runtime: string; samples: number; seconds: number | null; note?: string }
 
