@@ -10,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(repoRoot, 'bench');
 const all = fs.existsSync(benchDir) ? fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).sort() : [];
-const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+// Bench names first, then options for every bench (`npm run bench -- compare --seeds 1 --smoke`).
+const args = process.argv.slice(2);
+const firstOption = args.findIndex((a) => a.startsWith('--'));
+const requested = firstOption < 0 ? args : args.slice(0, firstOption);
+const passThrough = firstOption < 0 ? [] : args.slice(firstOption);
 const chosen = requested.length
   ? requested.map((r) => all.find((f) => f === r || f === `${r}.bench.ts` || path.join('bench', f) === r) ?? r)
   : all;
