@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { activationTests } from './activation.test';
 import { commandTests } from './commands.test';
 import { discoveryTests } from './discovery.test';
+import { editorTests } from './editor.test';
 import { jobTests } from './jobs.test';
 import { untrustedTests } from './untrusted.test';
 import { whenClauseTests } from './whenClauses.test';
@@ -19,7 +20,7 @@ export async function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'quench-integration', mocha);
   const state = snapshotQuenchState();
   after(() => restoreWorkspace(state));
-  for (const register of [activationTests, whenClauseTests, discoveryTests, commandTests, jobTests, untrustedTests]) register();
+  for (const register of [activationTests, whenClauseTests, discoveryTests, commandTests, editorTests, jobTests, untrustedTests]) register();
 
   const failures: { title: string; error: string }[] = [];
   let passed = 0;
