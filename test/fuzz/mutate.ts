@@ -1,17 +1,8 @@
 // Seeded mutations of valid files: bit flips, truncation, byte insertion, and (for JSON) field
 // mutations. The same seed gives the same inputs, so a failure found once can be replayed.
 
-/** mulberry32: small, fast, deterministic. */
-export function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded generator (mulberry32): the same seed gives the same mutations. */
+export { mulberry32 as generator } from '../../src/engine/sfp/random';
 
 export type MutationKind = 'bit-flip' | 'truncate' | 'insert' | 'json-field';
 

@@ -84,17 +84,8 @@ export function defaultTrainLayers(steps: Step[], masks: MaskSet): string[] {
   return steps.map((s) => s.layer).filter((name) => chosen.has(name));
 }
 
-/** mulberry32: a small seeded generator for shuffles and augmentation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's one seeded generator (mulberry32), for shuffles and augmentation. */
+export { mulberry32 as seededRandom } from '../sfp/random';
 
 export function permutation(n: number, random: () => number): Int32Array {
   const order = new Int32Array(n);
