@@ -10,23 +10,13 @@ import { tfjsLayersFormat } from './tfjs';
 import { kerasH5Format } from './kerasH5';
 import { kerasV3Format } from './kerasV3';
 import { readModelJson, shardPaths } from './tfjsManifest';
+import { readHead } from '../data/files';
 
 export type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 
 export const formats: ModelFormatHandler[] = [tfjsLayersFormat, kerasH5Format, kerasV3Format];
 
 const HEAD_BYTES = 4096;
-
-async function readHead(file: string): Promise<Uint8Array> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const head = new Uint8Array(HEAD_BYTES);
-    const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0);
-    return head.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
 
 /** A folder holding model.json stands for that model.json. */
 async function resolveModelPath(file: string): Promise<string> {
@@ -52,7 +42,7 @@ export async function detectFormat(file: string): Promise<ModelFormatHandler | n
   let head: Uint8Array;
   try {
     resolved = await resolveModelPath(file);
-    head = await readHead(resolved);
+    head = await readHead(resolved, HEAD_BYTES);
   } catch {
     return null;
   }

@@ -3,29 +3,21 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PruneParams } from '../../protocol/engine';
-import type { PruneMethod, PruneReport } from '../../protocol/report';
+import type { PruneReport } from '../../protocol/report';
 import type { JobOutcome } from '../jobs/runner';
 import { refuseUntrusted } from '../jobs/trust';
 import type { CommandDeps } from './deps';
 import { defaultPrunedPath } from './defaultOutput';
 import { jobDefaults } from './jobDefaults';
 import { commandInput, reportCommandError, resolveModel } from './input';
+import type { ModelChoices } from '../state/modelSettings';
 import { matricesPathFor } from '../state/runs';
 import { rememberDataset } from './pickDataset';
 import { askPruneChoices, PRUNE_METHODS, type PruneChoices, type PruneDefaults } from './pruneChoices';
 
-export interface PruneModelArgs {
+/** Everything the prune flow asks, settable as command arguments (the same fields stored per model). */
+export interface PruneModelArgs extends Omit<ModelChoices, 'compareMethods'> {
   model?: string | vscode.Uri;
-  data?: string;
-  trainData?: string;
-  method?: PruneMethod;
-  layers?: string[];
-  finetuneEpochs?: number;
-  out?: string;
-  seed?: number;
-  readoutEpochs?: number;
-  targetSparsity?: number;
-  threshold?: number;
   /** Per-layer sparsity for magnitude, global-magnitude, l1-kernel and random. */
   sparsity?: number;
   limit?: number;

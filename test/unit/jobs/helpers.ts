@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { openModel } from '../../../src/engine/formats';
+import { mulberry32 as random } from '../../../src/engine/sfp/random';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 export const tinyFixture = path.join(repoRoot, 'test/fixtures/tiny');
@@ -26,16 +27,6 @@ export async function copyTiny(dir: string): Promise<string> {
   return path.join(dir, 'model.json');
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Writes `<split>-images-idx3-ubyte` and `<split>-labels-idx1-ubyte`: class c brightens the 2x2

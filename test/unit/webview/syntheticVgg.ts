@@ -7,19 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PrunedLayer, PruneReport, SfpFilter, SfpLayer } from '../../../src/protocol/report';
 import { encodeMatricesFile } from '../../../src/engine/sfp/matricesFile';
+import { mulberry32 } from '../../../src/engine/sfp/random';
 
 export const VGG16_FILTERS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SyntheticFilter extends SfpFilter {
   /** Off-square above-threshold cells, as row*C+col. */
