@@ -2,13 +2,14 @@
 // Quench's fast training path, seeded, and saves it through Quench's writers.
 //   node --import tsx bench/train-example.ts [--epochs 2] [--limit 60000] [--batch 64] [--seed 1]
 //     [--data /usr/share/datasets/fashion-mnist] [--out examples/fashion-vgg]
+//     [--lr 2e-3] [--init <model.json>]  (--init: go on training a saved model instead of a new one)
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { finetune, graphAccuracy } from '../src/engine/train/finetune';
 import { TrainingGraph } from '../src/engine/train/graph';
 import { quietContext, type JobContext } from '../src/engine/jobs/context';
-import { saveModel } from '../src/engine/formats/index';
+import { openModel, saveModel } from '../src/engine/formats/index';
 import type { ModelFormat } from '../src/protocol/report';
 import { FASHION_DIR, fashionMnist } from './train-data';
 
@@ -46,9 +47,11 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   const dataDir = argument('data', FASHION_DIR);
-  const train = fashionMnist('train', dataDir, limit);
-  const test = fashionMnist('t10k', dataDir);
-  const model = buildFashionVgg(seed);
+  const train = await fashionMnist('train', dataDir, limit);
+  const test = await fashionMnist('t10k', dataDir);
+  const init = argument('init', '');
+  const learningRate = Number(argument('lr', '2e-3'));
+  const model = init ? ((await openModel(path.resolve(init))).model as tf.Sequential) : buildFashionVgg(seed);
   let last = 0;
   const ctx: JobContext = {
     ...quietContext(),
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   };
   const began = Date.now();
   const info = await finetune(model, [], train, {
-    epochs, batchSize, optimizer: 'adam', learningRate: 2e-3, learningRateDecay: 0.5, weightDecay: 0, seed, augment: {},
+    epochs, batchSize, optimizer: 'adam', learningRate, learningRateDecay: 0.5, weightDecay: 0, seed, augment: {},
   }, ctx);
   const minutes = (Date.now() - began) / 60000;
   const graph = new TrainingGraph(model, [], new Set());
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
   graph.dispose();
   const check = tf.tidy(() => model.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor);
   check.dispose();
-  console.log(JSON.stringify({ epochs, limit, batchSize, seed, minutes: Number(minutes.toFixed(2)), samplesPerSecond: Math.round(info.samplesPerSecond), history: info.history, testAccuracy: accuracy }));
+  console.log(JSON.stringify({ init: init || undefined, learningRate, epochs, limit, batchSize, seed, minutes: Number(minutes.toFixed(2)), samplesPerSecond: Math.round(info.samplesPerSecond), history: info.history, testAccuracy: accuracy }));
   const targets: [ModelFormat, string][] = [['tfjs-layers', 'model.json'], ['keras-h5', 'fashion-vgg.h5'], ['keras-v3', 'fashion-vgg.keras']];
   for (const [format, name] of targets) {
     try {

@@ -34,7 +34,7 @@ function masksFor(model: tf.LayersModel): MaskSet {
 async function quenchPath(backend: 'wasm' | 'cpu', n: number): Promise<number> {
   await tf.setBackend(backend);
   const { model } = await openModel(exampleModel);
-  const info = await finetune(model, masksFor(model), fashionMnist('train', undefined, n), { epochs: 1, batchSize: 64, seed: 1 }, quietContext());
+  const info = await finetune(model, masksFor(model), await fashionMnist('train', undefined, n), { epochs: 1, batchSize: 64, seed: 1 }, quietContext());
   model.dispose();
   return info.samplesPerSecond;
 }
