@@ -1,16 +1,21 @@
 // Batched evaluation of a classifier on a Dataset: top-1/top-5, per-class accuracy, confusion
-// matrix, mean cross-entropy. One batch of tensors alive at a time; cancellable between batches.
-import * as tf from '@tensorflow/tfjs';
+// matrix, mean cross-entropy. One or two batches of tensors alive at a time; cancellable between
+// batches. The forward passes run on an inference copy (BatchNorm and ReLU folded into the
+// convolutions) and, for larger evaluations on wasm with a spare core, on two threads (../infer).
+import type * as tf from '@tensorflow/tfjs';
 import type { AccuracyResult } from '../../protocol/report';
 import type { Dataset } from '../data/types';
-import { EngineFailure, throwIfCancelled, type JobContext } from '../jobs/context';
+import { ForwardPass } from '../infer/forwardPass';
+import { EngineFailure, type JobContext } from '../jobs/context';
 import { ClassificationTally, looksLikeProbabilities } from './metrics';
 
 export interface EvaluateOptions {
   /** Only the first `limit` samples. */
   limit?: number;
-  /** Samples per model.predict call (256 keeps wasm busy without large buffers). */
+  /** Samples per forward pass (256 keeps wasm busy without large buffers). */
   batchSize?: number;
+  /** Whether a helper thread may compute every other batch (default: from HELPER_MIN_SAMPLES samples on). */
+  helperThread?: boolean;
   /** Progress stage name (e.g. 'evaluate-before'). */
   stage?: string;
 }
@@ -20,7 +25,15 @@ export interface EvaluationResult {
   /** confusion[true][predicted] */
   confusion: number[][];
   seconds: number;
+  /** Threads that ran the forward passes (2 with the helper thread). */
+  threads: number;
 }
+
+/**
+ * Below this many samples a helper thread costs more to start (its own TensorFlow.js and wasm
+ * compile, ~0.5 s) than it saves.
+ */
+export const HELPER_MIN_SAMPLES = 1024;
 
 export async function evaluate(
   model: tf.LayersModel,
@@ -32,8 +45,6 @@ export async function evaluate(
   const batchSize = options.batchSize ?? 256;
   const end = Math.min(dataset.size, options.limit ?? dataset.size);
   const stage = options.stage ?? 'evaluate';
-  const inputShape = model.inputs[0]!.shape.slice(1);
-  const flat = inputShape.length === 1;
   const classes = outputClasses(model);
   if (classes < dataset.classes) {
     throw new EngineFailure('mismatch', `the model has ${classes} outputs, the dataset ${dataset.classes} classes`, dataset.info.path);
@@ -41,30 +52,23 @@ export async function evaluate(
   const tally = new ClassificationTally(classes);
   let probabilities: boolean | undefined;
   let done = 0;
-  for await (const batch of dataset.batches({ batchSize, start: 0, end })) {
-    let outputs: Float32Array;
-    try {
-      throwIfCancelled(ctx);
-      const prediction = tf.tidy(() => {
-        const x = flat ? batch.x.reshape([batch.y.length, -1]) : batch.x;
-        const y = model.predict(x) as tf.Tensor | tf.Tensor[];
-        return Array.isArray(y) ? y[0]! : y;
-      });
-      try {
-        outputs = (await prediction.data()) as Float32Array;
-      } finally {
-        prediction.dispose();
-      }
-    } finally {
-      batch.x.dispose();
+  let threads = 1;
+  const pass = new ForwardPass(model, [{ layer: model.outputs[0]!.sourceLayer.name, pool: null, size: classes }]);
+  try {
+    await pass.prepare(ctx, { helper: options.helperThread ?? end >= HELPER_MIN_SAMPLES });
+    threads = pass.threads;
+    for await (const batch of pass.rows(dataset, { start: 0, end, batchSize }, ctx)) {
+      const outputs = batch.values[0]!;
+      probabilities ??= looksLikeProbabilities(outputs, classes);
+      tally.add(outputs, batch.labels, probabilities);
+      done += batch.labels.length;
+      const elapsed = (performance.now() - started) / 1000;
+      ctx.progress({ stage, step: done, steps: end, fraction: done / end, etaSeconds: done > 0 ? (elapsed / done) * (end - done) : undefined });
     }
-    probabilities ??= looksLikeProbabilities(outputs, classes);
-    tally.add(outputs, batch.y, probabilities);
-    done += batch.y.length;
-    const elapsed = (performance.now() - started) / 1000;
-    ctx.progress({ stage, step: done, steps: end, fraction: done / end, etaSeconds: done > 0 ? (elapsed / done) * (end - done) : undefined });
+  } finally {
+    await pass.close();
   }
-  return { accuracy: tally.result(), confusion: tally.confusion, seconds: (performance.now() - started) / 1000 };
+  return { accuracy: tally.result(), confusion: tally.confusion, seconds: (performance.now() - started) / 1000, threads };
 }
 
 /** The size of the model's (first) output: its class count. */

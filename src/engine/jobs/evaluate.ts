@@ -22,9 +22,9 @@ export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<
       const layers = layerStats(loaded.model);
       const totals = await modelTotals(loaded.model, loaded.files, layers);
       watch.lap('statistics');
-      const { accuracy, confusion } = await evaluate(loaded.model, dataset, ctx);
+      const { accuracy, confusion, threads } = await evaluate(loaded.model, dataset, ctx);
       const seconds = watch.lap('evaluate');
-      ctx.log('info', `Evaluated ${accuracy.samples} samples in ${seconds.toFixed(2)} s (${Math.round(accuracy.samples / seconds)} samples/s, ${backend}).`);
+      ctx.log('info', `Evaluated ${accuracy.samples} samples in ${seconds.toFixed(2)} s (${Math.round(accuracy.samples / seconds)} samples/s, ${backend}, ${threads === 1 ? 'one thread' : `${threads} threads`}).`);
       const notes = dataset.info.note ? [dataset.info.note] : [];
       return { ...base, dataset: dataset.info, layers, totals, accuracy, confusion, timings: watch.timings(), notes };
     } finally {

@@ -5,8 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
 import type { KernelBlock } from './graph';
-import { FeatureWorker, featureWorkerUseful } from './featureWorker';
-import { foldBatchNorm, type FoldedModel } from './foldBatchNorm';
+import { ForwardPass } from '../infer/forwardPass';
 import { shuffleInPlace } from './random';
 
 export interface FeatureSpec {
@@ -39,101 +38,31 @@ export interface FeatureBatch {
 }
 
 export class FeatureExtractor {
-  private extractor: tf.LayersModel;
-  /** Inference copy with BatchNorm folded into the convolutions, once prepared. */
-  private folded: FoldedModel | null = null;
-  /** A worker thread computing every other batch (see featureWorker.ts), once started. */
-  private helper: FeatureWorker | undefined;
+  private readonly pass: ForwardPass;
 
+  /** Until prepare(), features come from the model itself, on this thread. */
   constructor(readonly model: tf.LayersModel, readonly specs: FeatureSpec[]) {
-    // Shares the model's layers and weights: never dispose this sub-model.
-    this.extractor = tf.model({ inputs: model.inputs, outputs: specs.map((s) => s.block.cut.output as tf.SymbolicTensor) });
+    this.pass = new ForwardPass(model, specs.map((s) => ({ layer: s.block.cut.name, pool: s.pool, size: s.size })));
   }
 
   /**
-   * Speeds up the forward passes where possible: BatchNorm folded into the convolutions (plain
-   * Sequential models), and a helper thread when the backend and the cores allow it.
+   * Speeds up the forward passes where possible: BatchNorm and ReLU folded into the convolutions
+   * (plain Sequential models; never past a cut), and a helper thread when the backend and the
+   * cores allow it (../infer).
    */
-  async prepare(ctx: JobContext): Promise<void> {
-    let model = this.model;
-    let cuts = this.specs.map((s) => s.block.cut.name);
-    if (!this.folded) {
-      this.folded = await foldBatchNorm(this.model);
-      if (this.folded) {
-        const folded = this.folded;
-        cuts = cuts.map((name) => folded.layerName(name));
-        this.extractor = tf.model({ inputs: folded.model.inputs, outputs: cuts.map((name) => folded.model.getLayer(name).output as tf.SymbolicTensor) });
-        model = folded.model;
-      }
-    }
-    if (this.helper || !featureWorkerUseful()) return;
-    try {
-      this.helper = await FeatureWorker.start(model, this.specs, cuts);
-    } catch (error) {
-      ctx.log('info', `SFP features on one thread: the helper thread could not rebuild the model (${(error as Error).message}).`);
-    }
+  prepare(ctx: JobContext): Promise<void> {
+    return this.pass.prepare(ctx, { helper: true });
   }
 
-  async close(): Promise<void> {
-    await this.helper?.close();
-    this.helper = undefined;
-    this.folded?.dispose();
-    this.folded = null;
-    this.extractor = tf.model({ inputs: this.model.inputs, outputs: this.specs.map((s) => s.block.cut.output as tf.SymbolicTensor) });
+  close(): Promise<void> {
+    return this.pass.close();
   }
 
-  /**
-   * Features of dataset[start, end) in order (or shuffled by the dataset), as Float32Arrays per
-   * spec, with the helper thread computing every other batch while this one computes the next.
-   */
+  /** Features of dataset[start, end) in order (or shuffled by the dataset), as Float32Arrays per spec. */
   async *rows(dataset: Dataset, start: number, end: number, ctx: JobContext, shuffleSeed?: number, batchSize = FEATURE_BATCH): AsyncGenerator<{ features: Float32Array[]; labels: Int32Array; offset: number }> {
-    let inFlight: { features: Promise<Float32Array[]>; labels: Int32Array; offset: number } | undefined;
-    let offset = 0;
-    try {
-      for await (const batch of dataset.batches({ batchSize, start, end, shuffleSeed })) {
-        throwIfCancelled(ctx);
-        const at = offset;
-        offset += batch.y.length;
-        if (this.helper && !inFlight) {
-          const x = new Float32Array(await batch.x.data());
-          const shape = batch.x.shape;
-          batch.x.dispose();
-          inFlight = { features: this.helper.run(x, shape), labels: batch.y, offset: at };
-          continue;
-        }
-        const tensors = this.run(batch.x);
-        batch.x.dispose();
-        const features = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-        tensors.forEach((t) => t.dispose());
-        if (inFlight) {
-          const earlier = inFlight;
-          inFlight = undefined;
-          yield { features: await earlier.features, labels: earlier.labels, offset: earlier.offset };
-        }
-        yield { features, labels: batch.y, offset: at };
-      }
-      if (inFlight) {
-        const last = inFlight;
-        inFlight = undefined;
-        yield { features: await last.features, labels: last.labels, offset: last.offset };
-      }
-    } finally {
-      // A batch still on the helper (cancelled, or the consumer stopped early) is dropped.
-      inFlight?.features.catch(() => undefined);
+    for await (const batch of this.pass.rows(dataset, { start, end, batchSize, shuffleSeed }, ctx)) {
+      yield { features: batch.values, labels: batch.labels, offset: batch.offset };
     }
-  }
-
-  run(x: tf.Tensor4D): tf.Tensor2D[] {
-    return tf.tidy(() => {
-      const raw = this.extractor.predict(x, { batchSize: x.shape[0] });
-      const outs = Array.isArray(raw) ? raw : [raw];
-      return this.specs.map((spec, i) => {
-        let t = outs[i];
-        if (spec.pool === 'global') t = tf.mean(t as tf.Tensor4D, [1, 2]);
-        else if (spec.pool !== null) t = tf.avgPool(t as tf.Tensor4D, spec.pool, spec.pool, 'valid');
-        return t.reshape([x.shape[0], spec.size]) as tf.Tensor2D;
-      });
-    });
   }
 
   /** Bytes one sample's features take as float32. */

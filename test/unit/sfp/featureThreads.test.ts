@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/engine/backend';
 import { quietContext } from '../../../src/engine/jobs/context';
 import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures } from '../../../src/engine/sfp/features';
-import { featureWorkerUseful } from '../../../src/engine/sfp/featureWorker';
-import { foldBatchNorm } from '../../../src/engine/sfp/foldBatchNorm';
+import { helperThreadUseful } from '../../../src/engine/infer/forwardWorker';
+import { foldForInference } from '../../../src/engine/infer/fold';
 import { mulberry32 } from '../../../src/engine/sfp/random';
 import { analysableBlocks, modelGraph } from '../../../src/engine/sfp/graph';
 import { patchDataset, tinyVgg } from './helpers';
@@ -20,13 +20,13 @@ test('the helper thread computes the same features, in the same order, as the ma
     const data = patchDataset(530, 6, 9); // 6 batches, the last one short
     const before = tf.memory().numTensors;
     // One thread (BatchNorm folded the same way) as the reference.
-    process.env['QUENCH_SFP_THREADS'] = '1';
+    process.env['QUENCH_THREADS'] = '1';
     const plain = new FeatureExtractor(model, specs);
     await plain.prepare(quietContext());
     const single = await cachedFeatures(plain, data, 0, 530, quietContext(), () => undefined);
     await plain.close();
-    process.env['QUENCH_SFP_THREADS'] = '2';
-    assert.ok(featureWorkerUseful());
+    process.env['QUENCH_THREADS'] = '2';
+    assert.ok(helperThreadUseful());
     const helped = new FeatureExtractor(model, specs);
     await helped.prepare(quietContext());
     try {
@@ -49,11 +49,11 @@ test('the helper thread computes the same features, in the same order, as the ma
     assert.equal(tf.memory().numTensors, before);
     model.dispose();
   } finally {
-    delete process.env['QUENCH_SFP_THREADS'];
+    delete process.env['QUENCH_THREADS'];
   }
 });
 
-test('BatchNorm folded into the convolutions gives the same features as the model (up to rounding)', async () => {
+test('BatchNorm and ReLU folded into the convolutions give the same features as the model (up to rounding), never past an observed layer', async () => {
   await useBackend('wasm');
   const model = tinyVgg(6);
   randomiseBatchNorm(model);
@@ -61,12 +61,20 @@ test('BatchNorm folded into the convolutions gives the same features as the mode
   const specs = analysableBlocks(graph).map((b) => featureSpec(b, null));
   const data = patchDataset(120, 6, 4);
   const before = tf.memory().numTensors;
-  const folded = await foldBatchNorm(model);
+  const folded = await foldForInference(model, { observe: ['bn2'] });
   assert.ok(folded, 'the tiny VGG has Conv2D → BatchNormalization pairs');
-  assert.deepEqual(folded.model.layers.map((l) => l.getClassName()).filter((c) => c === 'BatchNormalization'), []);
+  const classes = folded.model.layers.map((l) => l.getClassName());
+  assert.deepEqual(classes.filter((c) => c === 'BatchNormalization'), []);
   assert.equal(folded.layerName('bn1'), 'conv1');
+  // relu1 fused into conv1; relu2 kept because bn2's own output is observed.
+  assert.equal(folded.layerName('relu1'), 'conv1');
+  assert.equal(folded.layerName('bn2'), 'conv2');
+  assert.equal(folded.layerName('relu2'), 'relu2');
+  assert.deepEqual(folded.model.layers.filter((l) => l.getClassName() === 'ReLU').map((l) => l.name), ['relu2']);
+  assert.equal((folded.model.getLayer('conv1').getConfig() as { activation: string }).activation, 'relu');
+  assert.equal((folded.model.getLayer('conv2').getConfig() as { activation: string }).activation, 'linear');
   folded.dispose();
-  process.env['QUENCH_SFP_THREADS'] = '1';
+  process.env['QUENCH_THREADS'] = '1';
   try {
     const original = await cachedFeatures(new FeatureExtractor(model, specs), data, 0, 120, quietContext(), () => undefined);
     const extractor = new FeatureExtractor(model, specs);
@@ -82,7 +90,7 @@ test('BatchNorm folded into the convolutions gives the same features as the mode
       for (let k = 0; k < a.length; k++) assert.ok(Math.abs(a[k] - b[k]) <= 1e-4 * scale, `${spec.block.name}[${k}]: ${a[k]} vs ${b[k]}`);
     });
   } finally {
-    delete process.env['QUENCH_SFP_THREADS'];
+    delete process.env['QUENCH_THREADS'];
   }
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
