@@ -6,14 +6,20 @@
 // Fine-tuning runs on a fixed subset of the Fashion-MNIST training set (bench/fashion-subset.ts).
 //   node --import tsx bench/compare.bench.ts [--part methods (default)|sweep|all] [--seeds 1,2,3]
 //     [--target-sparsity 0.8] [--sweep 0.5,0.7,0.8,0.9,0.95] [--limit 2000] [--train-samples 4000]
-//     [--finetune-epochs 1] [--from <dir of `quench compare --json` outputs>] [--smoke]
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+//     [--finetune-epochs 1] [--jobs 2] [--from <dir of `quench compare --json` outputs>] [--smoke]
+// --jobs N (default: one per core, at most 2; 1 in smoke runs): the compare jobs run in N child
+// processes at a time, each on one thread (bench/lib/pool.ts) — fine-tuning is single-threaded, so
+// 3 seeds on 2 cores take about 2 seeds' time. Accuracy does not depend on it: every job is seeded
+// and starts from the trained weights; the seed split over processes must agree on its unpruned
+// accuracy and AFCC's per-layer sparsity, or the bench fails.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CompareParams } from '../src/protocol/engine';
 import type { CompareReport, PruneMethod } from '../src/protocol/report';
 import { compareJob } from '../src/engine/jobs/compare';
 import { writeFashionSubset } from './fashion-subset';
+import { compareSchedule, defaultWorkers, runPool, type CompareTask } from './lib/pool';
 import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, meanStd, repoRoot, smoke, stageContext, writeResult } from './lib/common';
 
 const METHODS: PruneMethod[] = ['afcc', 'random-afcc', 'l1-kernel', 'magnitude', 'random'];
@@ -27,8 +33,9 @@ const limit = Number(arg('limit', smoke ? '100' : '2000'));
 const trainSamples = Number(arg('train-samples', smoke ? '256' : '4000'));
 const epochs = Number(arg('finetune-epochs', '1'));
 const readoutEpochs = smoke ? 1 : undefined;
+const jobs = Math.max(1, Number(arg('jobs', smoke ? '1' : String(defaultWorkers()))));
 
-interface Run { report: CompareReport; command: string; machine: string }
+interface Run { report: CompareReport; command: string; machine: string; targetSparsity: number }
 
 function commandLine(p: CompareParams): string {
   return [`quench compare ${path.relative(repoRoot, p.model)} --data ${p.data} --limit ${p.limit}`, `--methods ${p.methods.join(',')}`,
@@ -36,12 +43,54 @@ function commandLine(p: CompareParams): string {
     readoutEpochs ? `--readout-epochs ${readoutEpochs}` : '', '--json'].filter(Boolean).join(' ');
 }
 
-async function run(methods: PruneMethod[], targetSparsity: number, seed: number, trainData: string): Promise<Run> {
-  const params: CompareParams = { model: EXAMPLE_MODEL, data, limit, methods, targetSparsity, seed, trainData, readoutEpochs, finetune: { epochs, trainData } };
+function params(task: CompareTask, trainData: string): CompareParams {
+  return { model: EXAMPLE_MODEL, data, limit, methods: task.methods as PruneMethod[], targetSparsity: task.targetSparsity, seed: task.seed, trainData, readoutEpochs, finetune: { epochs, trainData } };
+}
+
+async function run(p: CompareParams): Promise<Run> {
   const machine = machineLine();
-  const report = await compareJob(params, stageContext());
-  console.error(`done: ${methods.join(',')} at ${targetSparsity}, seed ${seed}`);
-  return { report, command: commandLine(params), machine };
+  const report = await compareJob(p, stageContext());
+  console.error(`done: ${p.methods.join(',')} at ${p.targetSparsity}, seed ${p.seed}`);
+  return { report, command: commandLine(p), machine, targetSparsity: p.targetSparsity! };
+}
+
+/** The tasks in this process one by one (--jobs 1), or in `jobs` child processes (see bench/lib/pool.ts). */
+async function runTasks(tasks: CompareTask[], trainData: string): Promise<Run[]> {
+  if (jobs === 1) {
+    const runs: Run[] = [];
+    for (const task of tasks) runs.push(await run(params(task, trainData)));
+    return runs;
+  }
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'quench-bench-compare-'));
+  try {
+    tasks.forEach((task, i) => writeFileSync(path.join(tmp, `task-${i}.json`), JSON.stringify(params(task, trainData))));
+    await runPool(tasks, jobs, (_task, i) => ['--import', 'tsx', __filename, '--child', path.join(tmp, `task-${i}.json`), path.join(tmp, `run-${i}.json`)], repoRoot);
+    return tasks.map((_task, i) => JSON.parse(readFileSync(path.join(tmp, `run-${i}.json`), 'utf8')) as Run);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One run per (seed, target sparsity): a seed split over processes becomes one report again, rows
+ * in METHODS order. Its parts repeated the same seeded analysis, so they must agree on the unpruned
+ * accuracy and on the SFP results AFCC's sparsities come from; anything else is a bug, not noise.
+ */
+function mergeRuns(runs: Run[]): Run[] {
+  const groups = new Map<string, Run[]>();
+  for (const r of runs) {
+    const key = `${r.report.seed}@${r.targetSparsity}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((parts) => {
+    const [first, ...rest] = parts;
+    const fingerprint = (r: Run) => JSON.stringify([r.report.baseline.top1, r.report.sfp?.layers.map((l) => [l.name, l.meanLabels, l.readoutAccuracy])]);
+    for (const r of rest) {
+      if (fingerprint(r) !== fingerprint(first!)) throw new Error(`seed ${r.report.seed}: the processes sharing it disagree on the unpruned accuracy or the SFP analysis`);
+    }
+    const rows = parts.flatMap((r) => r.report.rows).sort((a, b) => METHODS.indexOf(a.method) - METHODS.indexOf(b.method));
+    return { ...first!, command: parts.map((r) => r.command).join('\n  + '), report: { ...first!.report, rows, timings: parts.flatMap((r) => r.report.timings) } };
+  });
 }
 
 const pp = (v: number) => (v * 100).toFixed(2);
@@ -112,26 +161,34 @@ async function main(): Promise<void> {
   const trainData = haveFashion
     ? writeFashionSubset('train', trainSamples, path.join(os.tmpdir(), `quench-bench-train-${trainSamples}`))
     : writeFashionSubset('t10k', Math.min(trainSamples, 2000), path.join(os.tmpdir(), `quench-bench-test-${trainSamples}`), path.join(repoRoot, 'examples/data'));
-  const result: Record<string, unknown> = {};
+  const result: Record<string, unknown> = { jobs };
+  const parallel = jobs > 1 ? `; ${jobs} child processes at a time, one thread each (QUENCH_THREADS=1, QUENCH_SFP_THREADS=1)` : '';
   if (part === 'all' || part === 'methods') {
-    const runs: Run[] = [];
-    for (const seed of seeds) runs.push(await run(METHODS, target, seed, trainData));
-    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}\n\n${methodsTable(runs.map((r) => r.report))}\n`);
+    const started = performance.now();
+    const runs = mergeRuns(await runTasks(compareSchedule(seeds, METHODS, target, jobs), trainData));
+    const wall = (performance.now() - started) / 1000;
+    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}\n${seeds.length} seed(s) in ${wall.toFixed(0)} s wall${parallel}\n\n${methodsTable(runs.map((r) => r.report))}\n`);
     result.methods = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows, timings: r.report.timings }));
+    result.methodsWallSeconds = wall;
   }
   if (part === 'all' || part === 'sweep') {
-    const runs: Run[] = [];
-    for (const s of sweep) {
-      const r = await run(['afcc', 'magnitude'], s, seeds[0]!, trainData);
-      runs.push({ ...r, report: { ...r.report, targetSparsity: s } as CompareReport });
-    }
-    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}\n\n${sweepTable(runs.map((r) => r.report))}`);
+    const runs = await runTasks(sweep.map((s) => ({ seed: seeds[0]!, methods: ['afcc', 'magnitude'], targetSparsity: s })), trainData);
+    runs.forEach((r) => Object.assign(r.report, { targetSparsity: r.targetSparsity }));
+    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}${parallel}\n\n${sweepTable(runs.map((r) => r.report))}`);
     result.sweep = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows }));
   }
   writeResult('compare', result);
 }
 
-main().catch((error) => {
+/** A child of runTasks: one compare job from a params file, its run written to another. */
+async function child(paramsFile: string, out: string): Promise<void> {
+  const r = await run(JSON.parse(readFileSync(paramsFile, 'utf8')) as CompareParams);
+  writeFileSync(`${out}.tmp`, JSON.stringify(r));
+  renameSync(`${out}.tmp`, out);
+}
+
+const childAt = process.argv.indexOf('--child');
+(childAt >= 0 ? child(process.argv[childAt + 1]!, process.argv[childAt + 2]!) : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

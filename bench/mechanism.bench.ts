@@ -3,12 +3,14 @@
 // independent PyTorch implementation, and the plot docs/sfp-depth.png.
 //   node --import tsx bench/mechanism.bench.ts [--model <model.json>] [--data <idx>] [--limit N]
 //     [--readout-epochs N] [--from <report.json of `quench analyze --json`>] [--png <file>] [--smoke]
+// Inside `npm run bench` it formats the report analyze.bench.ts wrote earlier in the same run when
+// that analysis had the same model, data and sizes (test-results/bench/analyze.json).
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AnalyzeReport } from '../src/protocol/report';
 import { analyzeJob } from '../src/engine/jobs/analyze';
-import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, smoke, stageContext, writeResult } from './lib/common';
+import { analysisInputs, arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, sameRunResult, smoke, stageContext, writeResult } from './lib/common';
 import { panelsSvg, svgToPng } from './lib/plot';
 
 /** METHOD.md §14, blocks 1→6 (threshold 0.3). */
@@ -18,23 +20,28 @@ export const METHOD_14 = {
   snrA: [0.78, 0.39, 0.37, 0.34, 0.36, 0.4],
 };
 
-async function report(): Promise<{ report: AnalyzeReport; command: string }> {
+async function report(): Promise<{ report: AnalyzeReport; command: string; machine?: string }> {
   const from = arg('from', '');
   if (from) return { report: JSON.parse(readFileSync(from, 'utf8')) as AnalyzeReport, command: `(from ${from})` };
   const model = arg('model', EXAMPLE_MODEL);
   const data = arg('data', smoke || !existsSync(FASHION_TEST) ? EXAMPLE_TEST_SUBSET : FASHION_TEST);
   const limit = Number(arg('limit', smoke ? '300' : '0')) || undefined;
   const readoutEpochs = Number(arg('readout-epochs', smoke ? '1' : '0')) || undefined;
+  // Within one `npm run bench`, analyze.bench.ts has run this very analysis (same model, data,
+  // sizes, code): format its report rather than spend another minute of both cores on it.
+  const earlier = sameRunResult<{ report: AnalyzeReport; command: string; machine: string }>('analyze', analysisInputs({ model, data, limit, readoutEpochs }));
+  if (earlier) return { report: earlier.report, command: `${earlier.command}   (analyze.bench.ts earlier in this \`npm run bench\`; its report, not a second run)`, machine: earlier.machine };
   const result = await analyzeJob({ model, data, limit, readoutEpochs }, stageContext());
   const command = `quench analyze ${path.relative(repoRoot, model)} --data ${data}${limit ? ` --limit ${limit}` : ''}${readoutEpochs ? ` --readout-epochs ${readoutEpochs}` : ''} --json`;
   return { report: result, command };
 }
 
 async function main(): Promise<void> {
-  const { report: r, command } = await report();
+  const { report: r, command, machine: machineAtAnalysis } = await report();
+  const machine = machineAtAnalysis ?? machineLine(r.backend);
   const layers = r.sfp.layers;
   const num = (v: number | null) => (v === null ? '∞' : v.toFixed(2));
-  console.log(`${command}\n${machineLine(r.backend)}; ${r.sfp.samples} samples (${r.sfp.dataSplit}), threshold ${r.sfp.threshold}\n`);
+  console.log(`${command}\n${machine}; ${r.sfp.samples} samples (${r.sfp.dataSplit}), threshold ${r.sfp.threshold}\n`);
   console.log('| block | layer | readout top-1 | §14 readout | mean \\|L\\| | §14 mean \\|L\\| | clusters/filter | mean noise | SNR_A | §14 SNR_A | SNR_B | empty filters |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   layers.forEach((l, i) => {
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
   const png = arg('png', smoke ? path.join(os.tmpdir(), 'quench-bench-smoke-sfp-depth.png') : path.join(repoRoot, 'docs/sfp-depth.png'));
   await svgToPng(svg, png);
   console.log(`\nplot: ${path.relative(process.cwd(), png)}`);
-  writeResult('mechanism', { command, machine: machineLine(r.backend), layers: layers.map(({ filters: _f, ...rest }) => rest), timings: r.timings });
+  writeResult('mechanism', { command, machine, layers: layers.map(({ filters: _f, ...rest }) => rest), timings: r.timings });
 }
 
 main().catch((error) => {

@@ -1,9 +1,10 @@
 // Shared by the bench/*.bench.ts scripts: arguments, smoke mode, the machine line every result
 // carries (cores, load average, date, node), and where results are written.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { JobContext } from '../../src/engine/jobs/context';
+import { DEFAULT_SFP } from '../../src/engine/sfp/analyze';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const FASHION_TEST = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
@@ -60,4 +61,30 @@ export function meanStd(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const variance = values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
   return { mean, std: Math.sqrt(variance) };
+}
+
+/** The id `npm run bench` gives every bench of one invocation (scripts/run-bench.mjs); '' when run alone. */
+export const suiteRun = process.env.QUENCH_BENCH_RUN ?? '';
+
+/**
+ * A result an earlier bench of the same `npm run bench` invocation wrote with writeResult, when
+ * it was made for exactly `inputs` (model, data, sizes): lets a bench reuse a measurement instead
+ * of repeating it. Nothing outside a suite run, in smoke runs, or when anything differs — a stale
+ * file from another run or other code is never used.
+ */
+export function sameRunResult<T>(name: string, inputs: Record<string, unknown>): T | undefined {
+  if (!suiteRun || smoke) return undefined;
+  const file = path.join(repoRoot, 'test-results/bench', `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { suiteRun?: string; inputs?: unknown } & T;
+    return stored.suiteRun === suiteRun && JSON.stringify(stored.inputs) === JSON.stringify(inputs) ? stored : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What makes two example-model analyses the same run (analyze.bench.ts's report reused by others). */
+export function analysisInputs(p: { model: string; data: string; limit?: number; readoutEpochs?: number; trainData?: string }): Record<string, unknown> {
+  return { model: path.resolve(p.model), data: path.resolve(p.data), limit: p.limit ?? 0, readoutEpochs: p.readoutEpochs ?? DEFAULT_SFP.readout.epochs, trainData: p.trainData ? path.resolve(p.trainData) : '' };
 }

@@ -14,11 +14,11 @@ const benches = readdirSync(path.join(repoRoot, 'bench')).filter((f) => f.endsWi
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'quench-bench-smoke-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** analyze.bench.ts takes its sizes from its data: 100 images of the committed subset, readouts on a split. */
+/** analyze.bench.ts takes its sizes from its data: 100 images of the committed subset (no training split beside them: readouts on a split). */
 function extraArgs(bench: string): string[] {
   if (bench !== 'analyze.bench.ts') return [];
   const data = writeFashionSubset('t10k', 100, path.join(tmp, 'analyze'), path.join(repoRoot, 'examples/data'));
-  return ['--data', path.join(data, 't10k-images-idx3-ubyte.gz'), '--split', '--readout-epochs', '1'];
+  return ['--data', path.join(data, 't10k-images-idx3-ubyte.gz'), '--readout-epochs', '1'];
 }
 
 test('every benchmark is found', () => {
