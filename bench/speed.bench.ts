@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const rate = (r: Row) => (r.seconds ? r.samples / r.seconds : null);
   const base = rate(rows[0]!)!;
   const torch = rate(rows[2]!);
-  console.log(`evaluation throughput, example model; ${machine}`);
+  console.log(`node --import tsx bench/speed.bench.ts --samples ${samples} --cpu-samples ${cpuSamples} --train-samples ${trainSamples}${smoke ? ' --smoke' : ''}`);
+  console.log(`evaluation throughput, example model; ${machine}; Quench's threads: ${process.env.QUENCH_THREADS ? `QUENCH_THREADS=${process.env.QUENCH_THREADS}` : 'the engine\'s default (a helper thread where useful)'}`);
   console.log('| runtime | samples | seconds | samples/s | × tfjs-layers cpu | ÷ PyTorch |\n|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const v = rate(r);
