@@ -33,7 +33,7 @@ export interface EvaluationResult {
  * Below this many samples a helper thread costs more to start (its own TensorFlow.js and wasm
  * compile, ~0.5 s) than it saves.
  */
-export const HELPER_MIN_SAMPLES = 1024;
+const HELPER_MIN_SAMPLES = 1024;
 
 export async function evaluate(
   model: tf.LayersModel,
