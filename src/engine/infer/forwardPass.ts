@@ -89,7 +89,12 @@ export class ForwardPass {
     let offset = 0;
     try {
       for await (const batch of dataset.batches(range)) {
-        throwIfCancelled(ctx);
+        try {
+          throwIfCancelled(ctx);
+        } catch (cancelled) {
+          batch.x.dispose();
+          throw cancelled;
+        }
         const at = offset;
         offset += batch.y.length;
         if (this.helper && !inFlight) {
@@ -100,8 +105,12 @@ export class ForwardPass {
           inFlight = { values: this.helper.run(x, shape), labels: batch.y, offset: at };
           continue;
         }
-        const tensors = this.compute(batch.x);
-        batch.x.dispose();
+        let tensors: tf.Tensor2D[];
+        try {
+          tensors = this.compute(batch.x);
+        } finally {
+          batch.x.dispose();
+        }
         const values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
         tensors.forEach((t) => t.dispose());
         if (inFlight) {
