@@ -35,7 +35,8 @@ const epochs = Number(arg('finetune-epochs', '1'));
 const readoutEpochs = smoke ? 1 : undefined;
 const jobs = Math.max(1, Number(arg('jobs', smoke ? '1' : String(defaultWorkers()))));
 
-interface Run { report: CompareReport; command: string; machine: string; targetSparsity: number }
+/** One compare job's report, as `quench compare` would print it, with its wall and CPU seconds (its process). */
+interface Run { report: CompareReport; command: string; machine: string; targetSparsity: number; wallSeconds: number; cpuSeconds: number }
 
 function commandLine(p: CompareParams): string {
   return [`quench compare ${path.relative(repoRoot, p.model)} --data ${p.data} --limit ${p.limit}`, `--methods ${p.methods.join(',')}`,
@@ -49,9 +50,14 @@ function params(task: CompareTask, trainData: string): CompareParams {
 
 async function run(p: CompareParams): Promise<Run> {
   const machine = machineLine();
+  const started = performance.now();
+  const cpu = process.cpuUsage();
   const report = await compareJob(p, stageContext());
-  console.error(`done: ${p.methods.join(',')} at ${p.targetSparsity}, seed ${p.seed}`);
-  return { report, command: commandLine(p), machine, targetSparsity: p.targetSparsity! };
+  const used = process.cpuUsage(cpu);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  console.error(`done: ${p.methods.join(',')} at ${p.targetSparsity}, seed ${p.seed}: ${wallSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} CPU s`);
+  return { report, command: commandLine(p), machine, targetSparsity: p.targetSparsity!, wallSeconds, cpuSeconds };
 }
 
 /** The tasks in this process one by one (--jobs 1), or in `jobs` child processes (see bench/lib/pool.ts). */
@@ -89,7 +95,8 @@ function mergeRuns(runs: Run[]): Run[] {
       if (fingerprint(r) !== fingerprint(first!)) throw new Error(`seed ${r.report.seed}: the processes sharing it disagree on the unpruned accuracy or the SFP analysis`);
     }
     const rows = parts.flatMap((r) => r.report.rows).sort((a, b) => METHODS.indexOf(a.method) - METHODS.indexOf(b.method));
-    return { ...first!, command: parts.map((r) => r.command).join('\n  + '), report: { ...first!.report, rows, timings: parts.flatMap((r) => r.report.timings) } };
+    const sum = (f: (r: Run) => number) => parts.reduce((a, r) => a + f(r), 0);
+    return { ...first!, command: parts.map((r) => r.command).join('\n  + '), wallSeconds: sum((r) => r.wallSeconds), cpuSeconds: sum((r) => r.cpuSeconds), report: { ...first!.report, rows, timings: parts.flatMap((r) => r.report.timings) } };
   });
 }
 
@@ -167,8 +174,8 @@ async function main(): Promise<void> {
     const started = performance.now();
     const runs = mergeRuns(await runTasks(compareSchedule(seeds, METHODS, target, jobs), trainData));
     const wall = (performance.now() - started) / 1000;
-    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}\n${seeds.length} seed(s) in ${wall.toFixed(0)} s wall${parallel}\n\n${methodsTable(runs.map((r) => r.report))}\n`);
-    result.methods = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows, timings: r.report.timings }));
+    console.log(`node --import tsx bench/compare.bench.ts --part ${part} --seeds ${seeds.join(',')} --target-sparsity ${target} --limit ${limit} --train-samples ${trainSamples} --finetune-epochs ${epochs} --jobs ${jobs}${smoke ? ' --smoke' : ''}, which ran:\n${runs.map((r) => `${r.command}\n  ${r.machine}; ${r.wallSeconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} CPU s (summed over its processes)`).join('\n')}\n${seeds.length} seed(s) in ${wall.toFixed(0)} s wall${parallel}\n\n${methodsTable(runs.map((r) => r.report))}\n`);
+    result.methods = runs.map((r) => ({ command: r.command, machine: r.machine, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, baseline: r.report.baseline.top1, rows: r.report.rows, timings: r.report.timings }));
     result.methodsWallSeconds = wall;
   }
   if (part === 'all' || part === 'sweep') {

@@ -10,6 +10,7 @@ import { openDataset } from '../src/engine/data';
 import { evaluate } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
 import { quietContext } from '../src/engine/jobs/context';
+import { loadAverage, machineLine } from './lib/common';
 
 const repoRoot = path.resolve(__dirname, '..');
 function arg(name: string, fallback: string): string {
@@ -63,13 +64,15 @@ async function plainPredict(limit: number): Promise<Row> {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const machine = machineLine();
   const backends = availableBackends();
   for (const backend of backends.filter((b) => b !== 'cpu')) rows.push(await evaluateOn(backend, limit));
   rows.push(await evaluateOn('cpu', cpuSamples));
   rows.push(await plainPredict(cpuSamples));
   const baseline = rows[rows.length - 1]!;
   const rate = (r: Row) => r.samples / r.seconds;
-  console.log(`model ${path.relative(repoRoot, modelPath)}, data ${path.relative(repoRoot, dataPath)}; node ${process.version}; backends available: ${backends.join(', ')}`);
+  console.log(`node --import tsx bench/eval.bench.ts --model ${path.relative(repoRoot, modelPath)} --data ${path.relative(repoRoot, dataPath)} --cpu-samples ${cpuSamples}${smoke ? ' --smoke' : ''}`);
+  console.log(`${machine} at the start, load average ${loadAverage()} at the end; backends available: ${backends.join(', ')}; Quench's threads: ${process.env.QUENCH_THREADS ? `QUENCH_THREADS=${process.env.QUENCH_THREADS}` : "the engine's default"}`);
   console.log('| what | backend | samples | seconds | samples/s | vs plain cpu predict | top-1 |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
@@ -77,4 +80,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       rows.push(JSON.parse(run.stdout.trim().split('\n').pop()!) as { task: string; maxRssMB: number; seconds: number; tensors: number });
     }
     const budget = memoryBudgetMB();
+    console.log(`node --import tsx bench/memory.bench.ts --tasks ${tasks.join(',')} --train-samples ${trainSamples} --vgg-samples ${vggSamples}${smoke ? ' --smoke' : ''}`);
     console.log(`${machine}; budget ${budget} MB; VGG-11 (10 CL) ${params} params, ${vggSamples} random CIFAR-100-format samples; example: ${exampleLimit ?? 'all 10,000 test'} samples for analysis, ${trainSamples} for fine-tuning\n`);
     console.log('| job (own process) | peak RSS MB | share of budget | seconds |\n|---|---:|---:|---:|');
     for (const r of rows) console.log(`| ${r.task} | ${r.maxRssMB.toFixed(0)} | ${((r.maxRssMB / budget) * 100).toFixed(0)}% | ${r.seconds.toFixed(1)} |`);
