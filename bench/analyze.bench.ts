@@ -3,7 +3,7 @@
 // timed per stage (wall and CPU seconds), with the per-layer results and the process's peak RSS.
 //   node --import tsx bench/analyze.bench.ts [--model examples/fashion-vgg/model.json]
 //     [--data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz] [--limit N]
-//     [--readout-epochs 5] [--train-data <path>]
+//     [--readout-epochs 5] [--train-data <path>] [--smoke]
 // Like `quench analyze`, readouts train on (at most 10k samples of) the training split found beside
 // the evaluation data (Fashion-MNIST: train-images-idx3-ubyte.gz), else on 80% of the evaluation
 // data. QUENCH_THREADS=1 keeps the forward passes on one thread.
@@ -14,12 +14,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeJob } from '../src/engine/jobs/analyze';
 import type { JobContext } from '../src/engine/jobs/context';
-import { analysisInputs, arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, suiteRun, writeResult } from './lib/common';
+import { analysisInputs, arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, smoke, suiteRun, writeResult } from './lib/common';
 
 const model = path.resolve(arg('model', EXAMPLE_MODEL));
-const data = path.resolve(arg('data', existsSync(FASHION_TEST) ? FASHION_TEST : EXAMPLE_TEST_SUBSET));
-const limit = Number(arg('limit', '0')) || undefined;
-const readoutEpochs = Number(arg('readout-epochs', '5'));
+// Smoke (`npm run bench -- --smoke`): 100 images of the committed subset, readouts on a split of them.
+const data = path.resolve(arg('data', existsSync(FASHION_TEST) && !smoke ? FASHION_TEST : EXAMPLE_TEST_SUBSET));
+const limit = Number(arg('limit', smoke ? '100' : '0')) || undefined;
+const readoutEpochs = Number(arg('readout-epochs', smoke ? '1' : '5'));
 const trainData = arg('train-data', '') || undefined;
 
 async function main(): Promise<void> {
