@@ -47,8 +47,8 @@ async function main(): Promise<void> {
   const command = `node --import tsx bench/analyze.bench.ts --model ${path.relative(repoRoot, model)} --data ${data}${limit ? ` --limit ${limit}` : ''} --readout-epochs ${readoutEpochs}${trainData ? ` --train-data ${trainData}` : ''}`;
   const sfp = report.sfp;
   // The engine decides whether a helper thread runs the forward passes; the environment can forbid it.
-  const oneThread = process.env.QUENCH_THREADS === '1' || process.env.QUENCH_SFP_THREADS === '1';
-  const threadNote = oneThread ? ', one thread (QUENCH_THREADS / QUENCH_SFP_THREADS=1)' : ', helper thread for the forward passes where the engine finds it useful';
+  const oneThread = process.env.QUENCH_THREADS === '1';
+  const threadNote = oneThread ? ', one thread (QUENCH_THREADS=1)' : ', helper thread for the forward passes where the engine finds it useful';
   const readouts = report.notes.find((n) => n.startsWith('Training data found'))?.replace(/\.$/, '') ?? (trainData ? `readouts on ${trainData}` : 'readouts on a split of the evaluation data');
   console.log(`${command}\n${machineBefore} before, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')} after, backend ${report.backend}${threadNote}`);
   console.log(`SFP analysis on ${sfp.samples} samples (${sfp.dataSplit}), ${readoutEpochs} readout epochs; ${readouts}; peak RSS ${peakRssMB.toFixed(0)} MB\n`);

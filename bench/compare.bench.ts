@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     ? writeFashionSubset('train', trainSamples, path.join(os.tmpdir(), `quench-bench-train-${trainSamples}`))
     : writeFashionSubset('t10k', Math.min(trainSamples, 2000), path.join(os.tmpdir(), `quench-bench-test-${trainSamples}`), path.join(repoRoot, 'examples/data'));
   const result: Record<string, unknown> = { jobs };
-  const parallel = jobs > 1 ? `; ${jobs} child processes at a time, one thread each (QUENCH_THREADS=1, QUENCH_SFP_THREADS=1)` : '';
+  const parallel = jobs > 1 ? `; ${jobs} child processes at a time, one thread each (QUENCH_THREADS=1)` : '';
   if (part === 'all' || part === 'methods') {
     const started = performance.now();
     const runs = mergeRuns(await runTasks(compareSchedule(seeds, METHODS, target, jobs), trainData));

@@ -1,6 +1,6 @@
 // Running independent pieces of a benchmark in child processes, at most `workers` at a time, so a
 // bench whose pieces are single-threaded (fine-tuning on wasm) keeps both cores busy. Each child
-// gets QUENCH_THREADS=1 and QUENCH_SFP_THREADS=1: evaluation and the SFP forward passes then stay
+// gets QUENCH_THREADS=1: evaluation and the SFP forward passes then stay
 // on one thread, so two children do not oversubscribe 2 cores.
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
@@ -36,7 +36,7 @@ export function compareSchedule(seeds: number[], methods: string[], targetSparsi
 /** Runs `argsFor(task)` as Node children, `workers` at a time; resolves in task order, rejects on the first failure. */
 export async function runPool<T>(tasks: T[], workers: number, argsFor: (task: T, index: number) => string[], cwd: string): Promise<void> {
   let next = 0;
-  const env = { ...process.env, QUENCH_THREADS: '1', QUENCH_SFP_THREADS: '1' };
+  const env = { ...process.env, QUENCH_THREADS: '1' };
   const worker = async (): Promise<void> => {
     while (next < tasks.length) {
       const index = next++;
