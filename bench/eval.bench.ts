@@ -1,7 +1,9 @@
 // Evaluation throughput (samples/s) per backend on a real model over the 10k test set, against
 // plain tfjs-layers `model.predict` on the cpu backend, measured in one run (ratios, not absolutes).
+// Default: the example model on the Fashion-MNIST test set (Debian's, else the committed 2,000).
 // Usage: npx tsx bench/eval.bench.ts [--model <model.json>] [--data <dataset>] [--cpu-samples N] [--smoke]
 // --smoke (or QUENCH_BENCH_SMOKE=1): 200 test samples, 32 on the cpu backend.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../src/protocol/report';
@@ -10,18 +12,18 @@ import { openDataset } from '../src/engine/data';
 import { evaluate } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
 import { quietContext } from '../src/engine/jobs/context';
-import { loadAverage, machineLine } from './lib/common';
+import { EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, loadAverage, machineLine } from './lib/common';
 
 const repoRoot = path.resolve(__dirname, '..');
 function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
 }
-const modelPath = arg('model', path.resolve(repoRoot, '../shared/fixtures/public/mnist-tfjs-small/model.json'));
-const dataPath = arg('data', path.resolve(repoRoot, '../shared/fixtures/public/mnist-test'));
-// The cpu backend is ~20x slower: time it on a prefix of the test set and report samples/s.
+const modelPath = arg('model', EXAMPLE_MODEL);
+const dataPath = arg('data', existsSync(FASHION_TEST) ? FASHION_TEST : EXAMPLE_TEST_SUBSET);
+// The cpu backend is ~50x slower on the example: time it on a prefix of the test set, report samples/s.
 const smoke = process.argv.includes('--smoke') || process.env.QUENCH_BENCH_SMOKE === '1';
-const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '2000'));
+const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '256'));
 const limit = smoke ? 200 : undefined;
 
 interface Row {
