@@ -83,9 +83,13 @@ export class ForwardPass {
     });
   }
 
-  /** The outputs of dataset[start, end) in order, the helper thread computing every other batch. */
+  /**
+   * The outputs of dataset[start, end) in order. With the helper thread, a batch goes to the helper
+   * whenever it has fewer than HELPER_QUEUE batches waiting, else this thread computes it: neither
+   * thread waits for the other (a strict alternation left the faster one idle).
+   */
   async *rows(dataset: Dataset, range: ForwardRange, ctx: JobContext): AsyncGenerator<ForwardRows> {
-    let inFlight: { values: Promise<Float32Array[]>; labels: Int32Array; offset: number } | undefined;
+    const pending: PendingRows[] = [];
     let offset = 0;
     try {
       for await (const batch of dataset.batches(range)) {
@@ -97,39 +101,71 @@ export class ForwardPass {
         }
         const at = offset;
         offset += batch.y.length;
-        if (this.helper && !inFlight) {
-          const input = fitInput(batch.x, this.sub);
-          const x = new Float32Array(await input.data());
-          const shape = input.shape;
-          tf.dispose([batch.x, input]);
-          inFlight = { values: this.helper.run(x, shape), labels: batch.y, offset: at };
-          continue;
+        if (this.helper && pending.filter((p) => p.onHelper && !p.ready).length < HELPER_QUEUE) {
+          pending.push(await this.sendToHelper(this.helper, batch.x, batch.y, at));
+        } else {
+          pending.push({ values: Promise.resolve(await this.computeValues(batch.x)), labels: batch.y, offset: at, onHelper: false, ready: true });
         }
-        let tensors: tf.Tensor2D[];
-        try {
-          tensors = this.compute(batch.x);
-        } finally {
-          batch.x.dispose();
+        // Let the helper's replies that arrived during this thread's work be delivered (an
+        // in-memory dataset never returns to the event loop by itself), then hand out what is
+        // done, in order, never holding more than a few batches.
+        if (this.helper) await new Promise<void>((resolve) => setImmediate(resolve));
+        while (pending.length > 0 && (pending[0].ready || pending.length > MAX_PENDING)) {
+          const head = pending.shift()!;
+          yield { values: await head.values, labels: head.labels, offset: head.offset };
         }
-        const values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-        tensors.forEach((t) => t.dispose());
-        if (inFlight) {
-          const earlier = inFlight;
-          inFlight = undefined;
-          yield { values: await earlier.values, labels: earlier.labels, offset: earlier.offset };
-        }
-        yield { values, labels: batch.y, offset: at };
       }
-      if (inFlight) {
-        const last = inFlight;
-        inFlight = undefined;
-        yield { values: await last.values, labels: last.labels, offset: last.offset };
+      while (pending.length > 0) {
+        const head = pending.shift()!;
+        yield { values: await head.values, labels: head.labels, offset: head.offset };
       }
     } finally {
-      // A batch still on the helper (cancelled, or the consumer stopped early) is dropped.
-      inFlight?.values.catch(() => undefined);
+      // Batches still on the helper (cancelled, or the consumer stopped early) are dropped; their
+      // promises already have a handler, so a late failure is not an unhandled rejection.
+      pending.length = 0;
     }
   }
+
+  private async sendToHelper(helper: ForwardWorker, batchX: tf.Tensor, labels: Int32Array, offset: number): Promise<PendingRows> {
+    const input = fitInput(batchX, this.sub);
+    const x = new Float32Array(await input.data());
+    const shape = input.shape;
+    tf.dispose([batchX, input]);
+    const entry: PendingRows = { values: helper.run(x, shape), labels, offset, onHelper: true, ready: false };
+    entry.values.then(
+      () => (entry.ready = true),
+      () => (entry.ready = true),
+    );
+    return entry;
+  }
+
+  private async computeValues(batchX: tf.Tensor): Promise<Float32Array[]> {
+    let tensors: tf.Tensor2D[];
+    try {
+      tensors = this.compute(batchX);
+    } finally {
+      batchX.dispose();
+    }
+    try {
+      return await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+    } finally {
+      tensors.forEach((t) => t.dispose());
+    }
+  }
+}
+
+/** Batches the helper may have waiting: one computing, one queued behind it. */
+const HELPER_QUEUE = 2;
+/** Finished or waiting batches held before the oldest is awaited (bounds memory). */
+const MAX_PENDING = 4;
+
+interface PendingRows {
+  values: Promise<Float32Array[]>;
+  labels: Int32Array;
+  offset: number;
+  onHelper: boolean;
+  /** Settled (the values are there, or the helper failed). */
+  ready: boolean;
 }
 
 function subModel(model: tf.LayersModel, outputs: ForwardOutput[], rename: (name: string) => string): tf.LayersModel {
