@@ -26,6 +26,12 @@ const smoke = process.argv.includes('--smoke') || process.env.QUENCH_BENCH_SMOKE
 const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '256'));
 const limit = smoke ? 200 : undefined;
 
+/** A path as the command line would name it: relative inside the repository, absolute outside. */
+function shown(file: string): string {
+  const relative = path.relative(repoRoot, file);
+  return relative.startsWith('..') ? path.resolve(file) : relative;
+}
+
 interface Row {
   what: string;
   backend: BackendName;
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
   rows.push(await plainPredict(cpuSamples));
   const baseline = rows[rows.length - 1]!;
   const rate = (r: Row) => r.samples / r.seconds;
-  console.log(`node --import tsx bench/eval.bench.ts --model ${path.relative(repoRoot, modelPath)} --data ${path.relative(repoRoot, dataPath)} --cpu-samples ${cpuSamples}${smoke ? ' --smoke' : ''}`);
+  console.log(`node --import tsx bench/eval.bench.ts --model ${shown(modelPath)} --data ${shown(dataPath)} --cpu-samples ${cpuSamples}${smoke ? ' --smoke' : ''}`);
   console.log(`${machine} at the start, load average ${loadAverage()} at the end; backends available: ${backends.join(', ')}; Quench's threads: ${process.env.QUENCH_THREADS ? `QUENCH_THREADS=${process.env.QUENCH_THREADS}` : "the engine's default"}`);
   console.log('| what | backend | samples | seconds | samples/s | vs plain cpu predict | top-1 |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
