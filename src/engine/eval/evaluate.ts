@@ -1,5 +1,5 @@
 // Batched evaluation of a classifier on a Dataset: top-1/top-5, per-class accuracy, confusion
-// matrix, mean cross-entropy. One or two batches of tensors alive at a time; cancellable between
+// matrix, mean cross-entropy. A few batches of outputs held at most; cancellable between
 // batches. The forward passes run on an inference copy (BatchNorm and ReLU folded into the
 // convolutions) and, for larger evaluations on wasm with a spare core, on two threads (../infer).
 import type * as tf from '@tensorflow/tfjs';
@@ -14,7 +14,7 @@ export interface EvaluateOptions {
   limit?: number;
   /** Samples per forward pass (256 keeps wasm busy without large buffers). */
   batchSize?: number;
-  /** Whether a helper thread may compute every other batch (default: from HELPER_MIN_SAMPLES samples on). */
+  /** Whether a helper thread may share the batches (default: from HELPER_MIN_SAMPLES samples on). */
   helperThread?: boolean;
   /** Progress stage name (e.g. 'evaluate-before'). */
   stage?: string;

@@ -1,7 +1,8 @@
 // Forward passes over a dataset for evaluation and the SFP features: chosen outputs of a model,
 // batch by batch, in dataset order. After prepare() the passes run on an inference copy (BatchNorm
-// and ReLU folded into the convolutions, fold.ts) and, where it pays, a helper thread computes every
-// other batch while this thread computes the next (forwardWorker.ts) — two cores instead of one.
+// and ReLU folded into the convolutions, fold.ts) and, where it pays, a helper thread takes a batch
+// whenever it has fewer than two waiting while this thread computes the others (forwardWorker.ts) —
+// two cores instead of one.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
@@ -69,7 +70,7 @@ export class ForwardPass {
   }
 
   /** The outputs for one batch on this thread, each [N, size]. */
-  compute(x: tf.Tensor): tf.Tensor2D[] {
+  private compute(x: tf.Tensor): tf.Tensor2D[] {
     return tf.tidy(() => {
       const n = x.shape[0];
       const raw = this.sub.predict(fitInput(x, this.sub), { batchSize: n });

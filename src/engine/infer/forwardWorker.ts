@@ -1,6 +1,6 @@
 // A second core for forward passes (evaluation, SFP features): a worker thread with its own
-// TensorFlow.js (wasm backend) and a copy of the model computes every other batch while the main
-// thread computes the rest. tfjs-backend-wasm does not use threads in Node (it turns them off
+// TensorFlow.js (wasm backend) and a copy of the model computes some of the batches while the main
+// thread computes the others (forwardPass.ts decides which). tfjs-backend-wasm does not use threads in Node (it turns them off
 // there), so this is how a job gets a second core. The worker is plain JavaScript in a string (an
 // eval worker): it needs no separate bundle and loads tfjs from the same node_modules as the engine.
 import { createRequire } from 'node:module';
