@@ -9,16 +9,15 @@
 // data. QUENCH_THREADS=1 keeps the forward passes on one thread.
 // Its report goes to test-results/bench/analyze.json: within one `npm run bench`, mechanism.bench.ts
 // (Table 1) formats it and memory.bench.ts (Table 6) takes its peak RSS instead of re-running it.
-import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeJob } from '../src/engine/jobs/analyze';
 import type { JobContext } from '../src/engine/jobs/context';
-import { analysisInputs, arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, smoke, suiteRun, writeResult } from './lib/common';
+import { analysisInputs, arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, machineLine, repoRoot, smoke, suiteRun, writeResult } from './lib/common';
 
 const model = path.resolve(arg('model', EXAMPLE_MODEL));
 // Smoke (`npm run bench -- --smoke`): 100 images of the committed subset, readouts on a split of them.
-const data = path.resolve(arg('data', existsSync(FASHION_TEST) && !smoke ? FASHION_TEST : EXAMPLE_TEST_SUBSET));
+const data = path.resolve(arg('data', DEFAULT_TEST_DATA));
 const limit = Number(arg('limit', smoke ? '100' : '0')) || undefined;
 const readoutEpochs = Number(arg('readout-epochs', smoke ? '1' : '5'));
 const trainData = arg('train-data', '') || undefined;

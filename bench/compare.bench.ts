@@ -20,15 +20,14 @@ import type { CompareReport, PruneMethod } from '../src/protocol/report';
 import { compareJob } from '../src/engine/jobs/compare';
 import { writeFashionSubset } from './fashion-subset';
 import { compareSchedule, defaultWorkers, runPool, type CompareTask } from './lib/pool';
-import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, meanStd, repoRoot, smoke, stageContext, writeResult } from './lib/common';
+import { arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, haveFashion, machineLine, meanStd, repoRoot, smoke, stageContext, writeResult } from './lib/common';
 
 const METHODS: PruneMethod[] = ['afcc', 'random-afcc', 'l1-kernel', 'magnitude', 'random'];
 const part = arg('part', 'methods'); // 'sweep' repeats the analysis per sparsity: sweep.bench.ts is cheaper
 const seeds = arg('seeds', smoke ? '1' : '1,2,3').split(',').map(Number);
 const target = Number(arg('target-sparsity', '0.8'));
 const sweep = arg('sweep', smoke ? '0.8' : '0.5,0.7,0.8,0.9,0.95').split(',').map(Number);
-const haveFashion = existsSync(FASHION_TEST);
-const data = arg('data', smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST);
+const data = arg('data', DEFAULT_TEST_DATA);
 const limit = Number(arg('limit', smoke ? '100' : '2000'));
 const trainSamples = Number(arg('train-samples', smoke ? '256' : '4000'));
 const epochs = Number(arg('finetune-epochs', '1'));

@@ -3,7 +3,6 @@
 // Default: the example model on the Fashion-MNIST test set (Debian's, else the committed 2,000).
 // Usage: npx tsx bench/eval.bench.ts [--model <model.json>] [--data <dataset>] [--cpu-samples N] [--smoke]
 // --smoke (or QUENCH_BENCH_SMOKE=1): 200 test samples, 32 on the cpu backend.
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../src/protocol/report';
@@ -12,17 +11,12 @@ import { openDataset } from '../src/engine/data';
 import { evaluate } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
 import { quietContext } from '../src/engine/jobs/context';
-import { EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, loadAverage, machineLine } from './lib/common';
+import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, haveFashion, loadAverage, machineLine, repoRoot, smoke } from './lib/common';
 
-const repoRoot = path.resolve(__dirname, '..');
-function arg(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 const modelPath = arg('model', EXAMPLE_MODEL);
-const dataPath = arg('data', existsSync(FASHION_TEST) ? FASHION_TEST : EXAMPLE_TEST_SUBSET);
+// The 10k test set even in smoke runs (which read only its first 200 images).
+const dataPath = arg('data', haveFashion ? FASHION_TEST : EXAMPLE_TEST_SUBSET);
 // The cpu backend is ~50x slower on the example: time it on a prefix of the test set, report samples/s.
-const smoke = process.argv.includes('--smoke') || process.env.QUENCH_BENCH_SMOKE === '1';
 const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '256'));
 const limit = smoke ? 200 : undefined;
 

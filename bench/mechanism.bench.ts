@@ -5,12 +5,12 @@
 //     [--readout-epochs N] [--from <report.json of `quench analyze --json`>] [--png <file>] [--smoke]
 // Inside `npm run bench` it formats the report analyze.bench.ts wrote earlier in the same run when
 // that analysis had the same model, data and sizes (test-results/bench/analyze.json).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AnalyzeReport } from '../src/protocol/report';
 import { analyzeJob } from '../src/engine/jobs/analyze';
-import { analysisInputs, arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, sameRunResult, smoke, stageContext, writeResult } from './lib/common';
+import { analysisInputs, arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, machineLine, repoRoot, sameRunResult, smoke, stageContext, writeResult } from './lib/common';
 import { panelsSvg, svgToPng } from './lib/plot';
 
 /** METHOD.md §14, blocks 1→6 (threshold 0.3). */
@@ -24,7 +24,7 @@ async function report(): Promise<{ report: AnalyzeReport; command: string; machi
   const from = arg('from', '');
   if (from) return { report: JSON.parse(readFileSync(from, 'utf8')) as AnalyzeReport, command: `(from ${from})` };
   const model = arg('model', EXAMPLE_MODEL);
-  const data = arg('data', smoke || !existsSync(FASHION_TEST) ? EXAMPLE_TEST_SUBSET : FASHION_TEST);
+  const data = arg('data', DEFAULT_TEST_DATA);
   const limit = Number(arg('limit', smoke ? '300' : '0')) || undefined;
   const readoutEpochs = Number(arg('readout-epochs', smoke ? '1' : '0')) || undefined;
   // Within one `npm run bench`, analyze.bench.ts has run this very analysis (same model, data,

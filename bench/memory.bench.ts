@@ -8,7 +8,7 @@
 //     [--tasks idle,analyze-example,finetune-example,analyze-vgg11,finetune-vgg11] [--smoke]
 //   (a child: node --import tsx bench/memory.bench.ts --child <task> <tmp folder>)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -18,10 +18,9 @@ import { analyzeJob } from '../src/engine/jobs/analyze';
 import { pruneJob } from '../src/engine/jobs/prune';
 import { memoryBudgetMB } from '../src/engine/limits/budget';
 import { writeFashionSubset } from './fashion-subset';
-import { analysisInputs, arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, sameRunResult, smoke, stageContext, writeResult } from './lib/common';
+import { analysisInputs, arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, haveFashion, machineLine, sameRunResult, smoke, stageContext, writeResult } from './lib/common';
 
-const haveFashion = existsSync(FASHION_TEST);
-const exampleData = smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
+const exampleData = DEFAULT_TEST_DATA;
 // Full size: the whole 10k test set, exactly analyze.bench.ts's run (whose peak RSS is then reused).
 const exampleLimit = smoke ? 100 : undefined;
 const trainSamples = Number(arg('train-samples', smoke ? '128' : '2000'));

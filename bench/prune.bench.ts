@@ -6,7 +6,7 @@
 //   B. l1-kernel at --sparsity 0.9, --structured, no fine-tuning (whole kernel slices go, so
 //      filters are more likely to lose every connection than under AFCC).
 //   node --import tsx bench/prune.bench.ts [--limit 2000] [--train-samples 4000] [--smoke]
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PruneParams } from '../src/protocol/engine';
@@ -16,10 +16,9 @@ import { openModel } from '../src/engine/formats';
 import { pruneJob } from '../src/engine/jobs/prune';
 import { measureLatency } from '../src/engine/prune/latency';
 import { writeFashionSubset } from './fashion-subset';
-import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, smoke, stageContext, writeResult } from './lib/common';
+import { arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, haveFashion, machineLine, repoRoot, smoke, stageContext, writeResult } from './lib/common';
 
-const haveFashion = existsSync(FASHION_TEST);
-const data = smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
+const data = DEFAULT_TEST_DATA;
 const limit = Number(arg('limit', smoke ? '100' : '2000'));
 const trainSamples = Number(arg('train-samples', smoke ? '128' : '4000'));
 

@@ -5,7 +5,6 @@
 // for fine-tuning (tfjs-layers cpu, Quench's fast path, PyTorch).
 //   node --import tsx bench/speed.bench.ts [--samples 4000] [--cpu-samples 256] [--train-samples 512] [--smoke]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/engine/backend';
@@ -13,9 +12,9 @@ import { openDataset } from '../src/engine/data';
 import { evaluate } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
 import { quietContext } from '../src/engine/jobs/context';
-import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, repoRoot, smoke, writeResult } from './lib/common';
+import { arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, machineLine, repoRoot, smoke, writeResult } from './lib/common';
 
-const data = smoke || !existsSync(FASHION_TEST) ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
+const data = DEFAULT_TEST_DATA;
 const samples = Number(arg('samples', smoke ? '128' : '4000'));
 const cpuSamples = Number(arg('cpu-samples', smoke ? '32' : '256'));
 const trainSamples = arg('train-samples', smoke ? '64' : '512');

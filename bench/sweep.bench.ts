@@ -5,7 +5,6 @@
 // --target-sparsity s --methods afcc,magnitude` does once per s), so the sweep costs one analysis.
 //   node --import tsx bench/sweep.bench.ts [--sweep 0.5,0.7,0.8,0.9,0.95] [--limit 2000]
 //     [--train-data <folder>] [--train-samples 4000] [--finetune-epochs 1] [--seed 1] [--smoke]
-import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -22,10 +21,9 @@ import { kernelSparsity, planAtReference, resolveTargets } from '../src/engine/p
 import { modelGraph } from '../src/engine/sfp/graph';
 import { finetune } from '../src/engine/train/finetune';
 import { writeFashionSubset } from './fashion-subset';
-import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, machineLine, smoke, stageContext, writeResult } from './lib/common';
+import { arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, haveFashion, machineLine, smoke, stageContext, writeResult } from './lib/common';
 
-const haveFashion = existsSync(FASHION_TEST);
-const data = smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
+const data = DEFAULT_TEST_DATA;
 const sweep = arg('sweep', smoke ? '0.8' : '0.5,0.7,0.8,0.9,0.95').split(',').map(Number);
 const limit = Number(arg('limit', smoke ? '100' : '2000'));
 const trainSamples = Number(arg('train-samples', smoke ? '128' : '4000'));

@@ -15,6 +15,11 @@ export const EXAMPLE_TEST_SUBSET = path.join(repoRoot, 'examples/data/t10k-image
 /** Tiny sizes so `npm test` can prove every benchmark still runs (`--smoke` or QUENCH_BENCH_SMOKE=1). */
 export const smoke = process.argv.includes('--smoke') || process.env.QUENCH_BENCH_SMOKE === '1';
 
+/** Whether Debian's dataset-fashion-mnist is installed. */
+export const haveFashion = existsSync(FASHION_TEST);
+/** The evaluation data a bench uses unless told: the 10k test set, or the committed subset (smoke runs, no Debian package). */
+export const DEFAULT_TEST_DATA = smoke || !haveFashion ? EXAMPLE_TEST_SUBSET : FASHION_TEST;
+
 export function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1]! : fallback;

@@ -4,25 +4,15 @@ default does (blocks 1-3 frozen, in eval mode), SGD Nesterov (lr 0.01, momentum 
 masks re-applied after every step. Random inputs: only speed is measured.
 Run with Debian's python3-torch: /usr/bin/python3 bench/pytorch/train_reference.py --threads 2
 Prints one JSON line."""
-import argparse, json, time
+import json, time
 import torch
 import torch.nn as nn
+from vgg import arguments, conv_blocks
 
-p = argparse.ArgumentParser()
-p.add_argument('--threads', type=int, default=2)
-p.add_argument('--samples', type=int, default=2048)
-p.add_argument('--batch', type=int, default=64)
-p.add_argument('--full', action='store_true', help='train every layer (no frozen prefix)')
-a = p.parse_args()
-torch.set_num_threads(a.threads)
-torch.manual_seed(0)
-
-def block(cin, cout, pool):
-    layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout, eps=1e-5), nn.ReLU()]
-    return nn.Sequential(*layers, *( [nn.MaxPool2d(2)] if pool else []))
-
-prefix = nn.Sequential(block(1, 32, False), block(32, 32, True), block(32, 64, False))
-trained = nn.Sequential(block(64, 64, True), block(64, 128, False), block(128, 128, True), nn.Flatten(), nn.Linear(1152, 10, bias=False))
+a = arguments(samples=2048, batch=64, extra=lambda p: p.add_argument('--full', action='store_true', help='train every layer (no frozen prefix)'))
+blocks = conv_blocks()
+prefix = nn.Sequential(*blocks[:3])
+trained = nn.Sequential(*blocks[3:], nn.Flatten(), nn.Linear(1152, 10, bias=False))
 masks = {trained[1][0].weight: (torch.rand_like(trained[1][0].weight) > 0.8).float(),
          trained[2][0].weight: (torch.rand_like(trained[2][0].weight) > 0.8).float(),
          trained[4].weight: (torch.rand_like(trained[4].weight) > 0.8).float()}
