@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { PruneParams } from '../../protocol/engine';
-import type { AccuracyResult, FinetuneInfo, LatencyInfo, OutputInfo, PruneReport, StructuredInfo } from '../../protocol/report';
+import type { AccuracyResult, BackendName, FinetuneInfo, LatencyInfo, OutputInfo, PruneReport, StructuredInfo } from '../../protocol/report';
 import { initBackend } from '../backend';
 import type { Dataset } from '../data/types';
 import { evaluate } from '../eval/evaluate';
@@ -30,23 +30,45 @@ import { assertInputUnchanged, exportVerified, firstSamples, outputFormat } from
 /** Output paths of the prune jobs running in this process: a second job writing one is refused. */
 const outputsInUse = new Set<string>();
 
+/** Marks `out` as written by this job, or refuses it when another job of this process writes it. */
+function claimOutput(out: string): string {
+  if (outputsInUse.has(out)) {
+    throw new EngineFailure('io', 'another job is writing this output; wait for it to finish or choose another --out', out);
+  }
+  outputsInUse.add(out);
+  return out;
+}
+
 export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<PruneReport> {
   const method = params.method;
   const seed = params.seed ?? 1;
   const watch = new Stopwatch();
-  const backend = await initBackend();
-  const loaded = await loadModelForJob(params.model, ctx);
+  // An explicit output is claimed before the first await: of two jobs sent together for one
+  // output, the first one sent wins (claimed after loading, the winner depended on I/O timing).
+  const given = params.dryRun || params.out === undefined ? null : claimOutput(path.resolve(params.out));
+  let backend: BackendName;
+  let loaded: LoadedModel;
+  try {
+    backend = await initBackend();
+    loaded = await loadModelForJob(params.model, ctx);
+  } catch (error) {
+    if (given) outputsInUse.delete(given);
+    throw error;
+  }
   const opened: Dataset[] = [];
   const writtenFiles: string[] = [];
   let finished = false;
-  const out = params.dryRun ? null : path.resolve(params.out ?? defaultPrunedPath(loaded.path, params.format));
+  let out = given;
+  if (!out && !params.dryRun) {
+    try {
+      out = claimOutput(path.resolve(defaultPrunedPath(loaded.path, params.format)));
+    } catch (error) {
+      disposeModel(loaded);
+      throw error;
+    }
+  }
   // The folder a TF.js output gets (`<stem>.pruned/`) goes too when the job does not finish.
   const outFolderExisted = out ? await fs.stat(path.dirname(out)).then(() => true, () => false) : true;
-  if (out && outputsInUse.has(out)) {
-    disposeModel(loaded);
-    throw new EngineFailure('io', 'another job is writing this output; wait for it to finish or choose another --out', out);
-  }
-  if (out) outputsInUse.add(out);
   try {
     // A --format contradicting the --out name is refused before any work.
     if (out) outputFormat(out, params.format, loaded.format);
