@@ -63,7 +63,7 @@ export async function buildLayersModel(
     // tidy frees the weights decoded so far when decoding throws part-way.
     const named = tf.tidy(() => tf.io.decodeWeights(data, specs));
     try {
-      model.loadWeights(named, true);
+      model.loadWeights(byModelWeightNames(named, model), true);
     } finally {
       tf.dispose(Object.values(named));
     }
@@ -73,6 +73,32 @@ export async function buildLayersModel(
     throw new EngineFailure('bad-model', `cannot build the model: ${(error as Error).message}`, file);
   }
   return model;
+}
+
+/**
+ * Weight names as the model knows them. Converters for Keras 3 name a weight by its variable path,
+ * which carries the enclosing models' names (`sequential/conv2d/kernel` for tfjs's
+ * `conv2d/kernel`): a name the model does not know is matched by its trailing path segments when
+ * exactly one of the model's weights has them and no stored weight claims that name already.
+ */
+export function byModelWeightNames(named: tf.NamedTensorMap, model: tf.LayersModel): tf.NamedTensorMap {
+  const known = new Set(model.weights.map((w) => w.originalName));
+  const out: tf.NamedTensorMap = {};
+  for (const [name, tensor] of Object.entries(named)) {
+    let target = name;
+    if (!known.has(name)) {
+      const parts = name.split('/');
+      for (let drop = 1; drop < parts.length - 1; drop++) {
+        const candidate = parts.slice(drop).join('/');
+        if (known.has(candidate) && !(candidate in named)) {
+          target = candidate;
+          break;
+        }
+      }
+    }
+    out[target] = tensor;
+  }
+  return out;
 }
 
 /** The model's topology and weights as tfjs serialises them (weights in getWeights() order). */
@@ -149,24 +175,43 @@ export interface StoredWeight {
   values: ArrayLike<number>;
 }
 
+/** A layer and the names of the nested models that hold it, outermost first, ending with its own. */
+export interface NamedLayer {
+  names: string[];
+  layer: tf.layers.Layer;
+}
+
+/** Every layer of the model; with `nested`, the layers inside nested models instead of those models. */
+export function modelLayers(model: tf.LayersModel, nested: boolean, names: string[] = []): NamedLayer[] {
+  return model.layers.flatMap((layer) =>
+    nested && layer instanceof tf.LayersModel
+      ? modelLayers(layer, true, [...names, layer.name])
+      : [{ names: [...names, layer.name], layer }],
+  );
+}
+
 /**
- * Sets every weighted layer's weights from `stored(layer)`, in the layer's own weight order
+ * Sets every weighted layer's weights from `stored(names)`, in the layer's own weight order
  * (which Keras and tfjs share: kernel, bias; gamma, beta, moving mean, moving variance; ...).
+ * With `nested`, layers inside nested models are set one by one (Keras 3 stores them so);
+ * otherwise a nested model takes all its weights at once (the Keras 2 HDF5 layout).
  * Counts and shapes are checked so a mismatch is reported, never loaded silently.
  */
 export function setLayerWeights(
   model: tf.LayersModel,
-  stored: (layerName: string) => StoredWeight[] | null,
+  stored: (names: string[]) => StoredWeight[] | null,
   file: string,
+  nested = false,
 ): void {
-  for (const layer of model.layers) {
+  for (const { names, layer } of modelLayers(model, nested)) {
     if (layer.weights.length === 0) continue;
-    const weights = stored(layer.name);
-    if (!weights) throw new EngineFailure('bad-model', `has no weights for layer "${layer.name}"`, file);
+    const label = names.join('/');
+    const weights = stored(names);
+    if (!weights) throw new EngineFailure('bad-model', `has no weights for layer "${label}"`, file);
     if (weights.length !== layer.weights.length) {
       throw new EngineFailure(
         'bad-model',
-        `layer "${layer.name}" needs ${layer.weights.length} weights but the file has ${weights.length}`,
+        `layer "${label}" needs ${layer.weights.length} weights but the file has ${weights.length}`,
         file,
       );
     }
@@ -175,7 +220,7 @@ export function setLayerWeights(
       if (w.shape.length !== expected.length || w.shape.some((d, k) => d !== expected[k])) {
         throw new EngineFailure(
           'bad-model',
-          `weight ${w.name} of layer "${layer.name}" has shape [${w.shape.join(', ')}] but the layer needs [${expected.join(', ')}]`,
+          `weight ${w.name} of layer "${label}" has shape [${w.shape.join(', ')}] but the layer needs [${expected.join(', ')}]`,
           file,
         );
       }

@@ -1,6 +1,7 @@
 // tfjs model → Keras configs for writing: Keras 2 `model_config` (h5) and Keras 3 `config.json`.
 // tfjs serialises Keras-2-style configs; what Keras would reject is rewritten here.
 import type * as tf from '@tensorflow/tfjs';
+import { CONTAINER_CLASSES } from './kerasPaths';
 
 type Json = Record<string, unknown>;
 
@@ -28,23 +29,56 @@ function rewrite(value: unknown, key = ''): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v, k)]));
 }
 
-/** The model's tfjs topology as Keras 2 writes it: explicit InputLayer for Sequential, `Functional`. */
+/** Keras 3 writes one tensor, shape or layer reference bare and several as a list. */
+function oneOrList(items: unknown[]): unknown {
+  return items.length === 1 ? items[0] : items;
+}
+
+/** Nested models: tfjs calls a functional model `Model`, Keras 2.13+ and 3 call it `Functional`. */
+function kerasClassName(cls: string): string {
+  return cls === 'Model' ? 'Functional' : cls;
+}
+
+/**
+ * A Sequential's layers with an explicit InputLayer first, as Keras writes them (tfjs keeps the
+ * input shape on the first layer instead).
+ */
+function withInputLayer(layers: Json[]): Json[] {
+  const first = layers[0]?.['config'] as Json | undefined;
+  if (!first || layers[0]!['class_name'] === 'InputLayer' || !first['batch_input_shape']) return layers;
+  const input: Json = {
+    class_name: 'InputLayer',
+    config: { batch_input_shape: first['batch_input_shape'], dtype: 'float32', sparse: false, ragged: false, name: `${String(first['name'])}_input` },
+  };
+  const rest = [{ ...layers[0]!, config: { ...first } }, ...layers.slice(1)];
+  delete (rest[0]!['config'] as Json)['batch_input_shape'];
+  return [input, ...rest];
+}
+
+/** A tfjs container entry ({class_name, config}) in Keras 2's form, nested models included. */
+function keras2Container(entry: Json): Json {
+  const config = { ...(entry['config'] as Json) };
+  const sequential = entry['class_name'] === 'Sequential';
+  const layers = (config['layers'] as Json[]).map((layer) => {
+    if (!CONTAINER_CLASSES.has(String(layer['class_name']))) return layer;
+    const nested = keras2Container(layer);
+    // In a functional parent the entry also carries its own name and inbound nodes.
+    return { ...layer, class_name: nested['class_name'], config: nested['config'] };
+  });
+  config['layers'] = sequential ? withInputLayer(layers) : layers;
+  if (!sequential) {
+    // A single input or output is written bare, as Keras 3 does: a list of one makes a nested
+    // model hand a list to the next layer.
+    config['input_layers'] = oneOrList(config['input_layers'] as unknown[]);
+    config['output_layers'] = oneOrList(config['output_layers'] as unknown[]);
+  }
+  return { class_name: kerasClassName(String(entry['class_name'])), config };
+}
+
+/** The model's tfjs topology as Keras 2 writes it: explicit InputLayers for Sequentials, `Functional`. */
 export function keras2Config(model: tf.LayersModel): Json {
   const json = model.toJSON(null, false) as unknown as Json;
-  const config = rewrite(json['config']) as Json;
-  if (json['class_name'] === 'Sequential') {
-    const layers = config['layers'] as Json[];
-    const first = layers[0]?.['config'] as Json | undefined;
-    if (first && layers[0]!['class_name'] !== 'InputLayer' && first['batch_input_shape']) {
-      layers.unshift({
-        class_name: 'InputLayer',
-        config: { batch_input_shape: first['batch_input_shape'], dtype: 'float32', sparse: false, ragged: false, name: `${String(first['name'])}_input` },
-      });
-      delete first['batch_input_shape'];
-    }
-    return { class_name: 'Sequential', config };
-  }
-  return { class_name: 'Functional', config };
+  return keras2Container({ class_name: json['class_name'], config: rewrite(json['config']) });
 }
 
 /** Keras 3 constructor arguments per class (Keras 3 rejects unknown keyword arguments). */
@@ -68,6 +102,21 @@ const KERAS3_ARGS: Record<string, string[]> = {
   Concatenate: ['axis'],
   ZeroPadding2D: ['padding', 'data_format'],
   Rescaling: ['scale', 'offset'],
+  Multiply: [],
+  Subtract: [],
+  Average: [],
+  Maximum: [],
+  Minimum: [],
+  LeakyReLU: ['alpha'],
+  Cropping2D: ['cropping', 'data_format'],
+  UpSampling2D: ['size', 'data_format', 'interpolation'],
+  SpatialDropout2D: ['rate', 'seed'],
+  Permute: ['dims'],
+};
+
+/** tfjs argument names that Keras 3 spells differently. */
+const KERAS3_RENAMED: Record<string, Record<string, string>> = {
+  LeakyReLU: { alpha: 'negative_slope' },
 };
 
 const MODULE_BY_SUFFIX: [string, string][] = [
@@ -82,67 +131,93 @@ function keras3Object(key: string, value: unknown): unknown {
   return { module, class_name: value['class_name'], config: value['config'] ?? {}, registered_name: null };
 }
 
+/** Keras 3 serialises every layer's dtype as a policy object. */
+const FLOAT32_POLICY: Json = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+
 function keras3LayerConfig(cls: string, config: Json): Json {
   const allowed = KERAS3_ARGS[cls];
-  const out: Json = { name: config['name'], trainable: config['trainable'] ?? true, dtype: 'float32' };
+  const out: Json = { name: config['name'], trainable: config['trainable'] ?? true, dtype: FLOAT32_POLICY };
   for (const [key, value] of Object.entries(config)) {
     if (key in out || key === 'batch_input_shape') continue;
     if (allowed && !allowed.includes(key)) continue;
-    out[key] = keras3Object(key, value);
+    const renamed = KERAS3_RENAMED[cls]?.[key] ?? key;
+    out[renamed] = keras3Object(key, value);
   }
   return out;
 }
 
-function shapeOf(shape: unknown): unknown {
-  return Array.isArray(shape) && Array.isArray(shape[0]) ? shape[0] : shape;
+/** tfjs gives a layer's shapes as one shape or a list of shapes. */
+function shapes(value: unknown): unknown[] {
+  return Array.isArray(value) && Array.isArray(value[0]) ? value : [value];
 }
 
-/** The model as Keras 3 writes config.json (module / registered_name / build_config, args nodes). */
-export function keras3Config(model: tf.LayersModel): Json {
-  const legacy = keras2Config(model);
-  const config = legacy['config'] as Json;
-  const functional = legacy['class_name'] === 'Functional';
-  const outputShape = (name: string): unknown => shapeOf(model.getLayer(name).outputShape);
+/** A Keras 2 form container entry (keras2Container) and its tfjs model → the Keras 3 config.json object. */
+function keras3Container(entry: Json, model: tf.LayersModel): Json {
+  const config = entry['config'] as Json;
+  const functional = entry['class_name'] === 'Functional';
+  const layerOf = (name: string): tf.layers.Layer | undefined => model.layers.find((l) => l.name === name);
   const layers = (config['layers'] as Json[]).map((layer) => {
     const cls = String(layer['class_name']);
     const layerConfig = layer['config'] as Json;
     const name = String(layerConfig['name']);
-    const entry: Json = { module: 'keras.layers', class_name: cls, registered_name: null };
-    if (cls === 'InputLayer') {
-      entry['config'] = { batch_shape: layerConfig['batch_input_shape'], dtype: 'float32', sparse: false, name };
+    const tfLayer = layerOf(name);
+    let out: Json;
+    if (CONTAINER_CLASSES.has(cls)) {
+      out = keras3Container(layer, tfLayer as tf.LayersModel);
+    } else if (cls === 'InputLayer') {
+      out = {
+        module: 'keras.layers',
+        class_name: cls,
+        config: { batch_shape: layerConfig['batch_input_shape'], dtype: 'float32', sparse: false, ragged: false, name, optional: false },
+        registered_name: null,
+      };
     } else {
-      entry['config'] = keras3LayerConfig(cls, layerConfig);
-      const tfLayer = functional || model.layers.some((l) => l.name === name) ? model.getLayer(name) : null;
+      out = { module: 'keras.layers', class_name: cls, config: keras3LayerConfig(cls, layerConfig), registered_name: null };
       const inputShapes = tfLayer?.inboundNodes[0]?.inputShapes;
-      if (inputShapes) entry['build_config'] = { input_shape: inputShapes };
+      if (inputShapes) out['build_config'] = { input_shape: oneOrList(shapes(inputShapes)) };
     }
     if (functional) {
-      entry['name'] = name;
-      entry['inbound_nodes'] = ((layer['inbound_nodes'] ?? []) as unknown[][][]).map((node) => {
+      out['name'] = name;
+      out['inbound_nodes'] = ((layer['inbound_nodes'] ?? []) as unknown[][][]).map((node) => {
         const tensors = node.map(([source, nodeIndex, tensorIndex]) => ({
           class_name: '__keras_tensor__',
-          config: { shape: outputShape(String(source)), dtype: 'float32', keras_history: [source, nodeIndex, tensorIndex] },
+          config: {
+            shape: shapes(layerOf(String(source))!.outputShape)[Number(tensorIndex)],
+            dtype: 'float32',
+            keras_history: [source, nodeIndex, tensorIndex],
+          },
         }));
         return { args: tensors.length === 1 ? tensors : [tensors], kwargs: {} };
       });
     }
-    return entry;
+    return out;
   });
-  const inputShape = model.inputs.length === 1 ? model.inputs[0]!.shape : model.inputs.map((t) => t.shape);
   if (!functional) {
+    const inputs = model.inputs.map((t) => t.shape);
     return {
       module: 'keras',
       class_name: 'Sequential',
-      config: { name: config['name'], trainable: true, dtype: 'float32', layers },
+      config: { name: config['name'], trainable: model.trainable, dtype: FLOAT32_POLICY, layers },
       registered_name: null,
-      build_config: { input_shape: inputShape },
+      build_config: { input_shape: oneOrList(inputs) },
     };
   }
   return {
     module: 'keras.src.models.functional',
     class_name: 'Functional',
-    config: { name: config['name'], trainable: true, layers, input_layers: config['input_layers'], output_layers: config['output_layers'] },
+    config: {
+      name: config['name'],
+      trainable: model.trainable,
+      layers,
+      input_layers: config['input_layers'],
+      output_layers: config['output_layers'],
+    },
     registered_name: 'Functional',
     build_config: { input_shape: null },
   };
+}
+
+/** The model as Keras 3 writes config.json (module / registered_name / build_config, args nodes), nested models included. */
+export function keras3Config(model: tf.LayersModel): Json {
+  return keras3Container(keras2Config(model), model);
 }

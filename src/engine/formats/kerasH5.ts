@@ -51,7 +51,8 @@ export async function openKerasH5(file: string): Promise<LoadedModel> {
     }
     const built = await modelFromTopology(topology, file);
     try {
-      setLayerWeights(built, readKeras2Weights(weightsGroup), file);
+      const read = readKeras2Weights(weightsGroup);
+      setLayerWeights(built, ([name]) => read(name!), file);
     } catch (error) {
       built.dispose();
       throw error instanceof EngineFailure && !error.file ? new EngineFailure(error.code, error.message, file) : error;

@@ -1,6 +1,7 @@
 // Keras 3 `.keras` files: a zip of metadata.json, config.json and model.weights.h5, where each
-// layer's variables sit at layers/<name>/vars/<i> (trainable first, then non-trainable — the
-// order tfjs uses too). TF-Keras 2.13+ wrote `_layer_checkpoint_dependencies/<name>` instead.
+// layer's variables sit at its Keras object path, <path>/vars/<i> (kerasPaths.ts; trainable
+// first, then non-trainable — the order tfjs uses too). TF-Keras 2.13+ keyed them by layer name
+// under `_layer_checkpoint_dependencies/<name>` instead.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,10 +14,9 @@ import { layerWeightValues, modelFromTopology, setLayerWeights, type StoredWeigh
 import { modelTopology, parseConfig } from './kerasConfig';
 import { keras3Config } from './kerasConfigOut';
 import { readZip, writeZip, ZIP_MAGIC } from './zip';
-import { h5, readH5, writeDataset } from './h5';
+import { h5, readH5, stringAttr, writeDataset } from './h5';
+import { kerasObjectPaths } from './kerasPaths';
 import { writeFilesAtomically } from './atomic';
-
-const LAYER_CONTAINERS = ['layers', '_layer_checkpoint_dependencies'];
 
 /** h5wasm reads and writes real paths only: a private temp file for the duration of `use`. */
 async function withTempFile<T>(use: (file: string) => Promise<T>): Promise<T> {
@@ -28,19 +28,51 @@ async function withTempFile<T>(use: (file: string) => Promise<T>): Promise<T> {
   }
 }
 
-function readVars(root: Group): (layer: string) => StoredWeight[] | null {
-  return (layerName) => {
-    for (const container of LAYER_CONTAINERS) {
-      const vars = root.get(`${container}/${layerName}/vars`) as Group | null;
+/** Where files keyed by layer name keep a layer's variables (TF-Keras 2.13+, early Keras 3 writers). */
+const NAMED_CONTAINERS = ['layers', '_layer_checkpoint_dependencies'];
+
+type Json = Record<string, unknown>;
+
+/**
+ * Each layer's variables, found at Keras 3's object path for it (kerasPaths.ts) or, in files that
+ * key layers by name, at `<container>/<name>`. Keras 3.x records the layer name on each `vars`
+ * group; a group recorded for another layer is never read as this one's.
+ */
+function readVars(root: Group, config: Json): (names: string[]) => StoredWeight[] | null {
+  const objectPaths = new Map(kerasObjectPaths(config).map((p) => [p.names.join('/'), p.path]));
+  return (names) => {
+    const own = names[names.length - 1]!;
+    const byName = names.length === 1 ? NAMED_CONTAINERS.map((container) => `${container}/${own}`) : [];
+    for (const at of [objectPaths.get(names.join('/')), ...byName]) {
+      const vars = at === undefined ? null : (root.get(`${at}/vars`) as Group | null);
       if (!vars || vars.type !== 'Group') continue;
-      const keys = vars.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+      const recorded = stringAttr(vars, 'name');
+      if (recorded !== null && recorded !== own) continue;
+      const keys = vars.keys().filter((k) => /^\d+$/.test(k)).sort((x, y) => Number(x) - Number(y));
       return keys.map((key) => {
         const dataset = vars.get(key) as Dataset;
-        return { name: `${layerName}/vars/${key}`, shape: dataset.shape ?? [], values: dataset.value as ArrayLike<number> };
+        return { name: `${at}/vars/${key}`, shape: dataset.shape ?? [], values: dataset.value as ArrayLike<number> };
       });
     }
     return null;
   };
+}
+
+/** The group at a slash-separated path, created level by level where missing. */
+function groupAt(root: Group, at: string): Group {
+  let group = root;
+  for (const part of at.split('/')) {
+    const existing = group.get(part) as Group | null;
+    group = existing && existing.type === 'Group' ? existing : group.create_group(part);
+  }
+  return group;
+}
+
+/** The layer that `names` (nested model names, then the layer's) picks out of the model. */
+function layerAt(model: tf.LayersModel, names: string[]): tf.layers.Layer {
+  let layer: tf.layers.Layer = model;
+  for (const name of names) layer = (layer as tf.LayersModel).getLayer(name);
+  return layer;
 }
 
 export async function openKerasV3(file: string): Promise<LoadedModel> {
@@ -60,7 +92,7 @@ export async function openKerasV3(file: string): Promise<LoadedModel> {
   try {
     await withTempFile(async (temp) => {
       await fs.writeFile(temp, weights);
-      await readH5(temp, async (h5file) => setLayerWeights(model, readVars(h5file), file));
+      await readH5(temp, async (h5file) => setLayerWeights(model, readVars(h5file, config), file, true));
     });
   } catch (error) {
     model.dispose();
@@ -76,10 +108,13 @@ export async function saveKerasV3(model: tf.LayersModel, file: string, options: 
     const lib = await h5();
     const out = new lib.File(temp, 'w');
     try {
-      out.create_group('vars');
-      const layers = out.create_group('layers');
-      for (const layer of model.layers) {
-        const vars = layers.create_group(layer.name).create_group('vars');
+      // Keras writes a vars group (named after its owner) for the model and every layer, weighted or not.
+      out.create_group('vars').create_attribute('name', model.name);
+      for (const object of kerasObjectPaths(config)) {
+        const layer = layerAt(model, object.names);
+        const vars = groupAt(out, `${object.path}/vars`);
+        vars.create_attribute('name', layer.name);
+        if (object.container) continue;
         layerWeightValues(layer).forEach((w, i) => writeDataset(vars, String(i), w.values, w.shape));
       }
     } finally {
@@ -88,7 +123,7 @@ export async function saveKerasV3(model: tf.LayersModel, file: string, options: 
     return fs.readFile(temp);
   });
   const encoder = new TextEncoder();
-  const metadata = { keras_version: '3.3.3', date_saved: new Date().toISOString().replace('T', '@').slice(0, 19) };
+  const metadata = { keras_version: KERAS3_VERSION, date_saved: new Date().toISOString().replace('T', '@').slice(0, 19) };
   const archive = writeZip([
     ['metadata.json', encoder.encode(JSON.stringify(metadata))],
     ['config.json', encoder.encode(JSON.stringify(config))],
@@ -96,6 +131,9 @@ export async function saveKerasV3(model: tf.LayersModel, file: string, options: 
   ]);
   return writeFilesAtomically([{ path: file, data: archive }], options.protectedFiles);
 }
+
+/** The Keras version whose `.keras` layout this writer reproduces (and the Keras tier loads). */
+const KERAS3_VERSION = '3.15.1';
 
 export const kerasV3Format: ModelFormatHandler = {
   id: 'keras-v3',

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { readModelJson, readWeightShards, shardPaths, splitIntoShards, type TfjsModelJson } from './tfjsManifest';
+import { modelTopology } from './kerasConfig';
 import { buildLayersModel, serializeModel, weightBytes } from './build';
 import { assertNotProtected, writeFilesAtomically } from './atomic';
 
@@ -14,12 +15,23 @@ const QUENCH_VERSION = '0.1.0';
 export async function openTfjs(file: string): Promise<LoadedModel> {
   const json = await readModelJson(file);
   const { specs, data } = await readWeightShards(file, json);
-  const model = await buildLayersModel(json.modelTopology, specs, data, file);
+  const model = await buildLayersModel(tfjsTopology(json.modelTopology, file), specs, data, file);
   const quantized = [...new Set(specs.filter((s) => s.quantization).map((s) => s.quantization!.dtype))];
   const notes = quantized.length
     ? [`weights stored quantized (${quantized.join(', ')}) were dequantized to float32 on load`]
     : [];
   return { model, format: 'tfjs-layers', path: path.resolve(file), files: [path.resolve(file), ...shardPaths(file, json)], notes };
+}
+
+/**
+ * The topology in the form tfjs builds from. Converters for Keras 3 models store the Keras 3 config
+ * (`batch_shape`, dtype policy objects, args/kwargs inbound nodes) that tfjs cannot read; it is
+ * normalised exactly as a `.keras` file's config is. The `model_config` wrapper is kept.
+ */
+function tfjsTopology(topology: Record<string, unknown>, file: string): Record<string, unknown> {
+  const inner = topology['model_config'];
+  if (inner && typeof inner === 'object') return { ...topology, model_config: modelTopology(inner as Record<string, unknown>, file) };
+  return modelTopology(topology, file);
 }
 
 /**

@@ -85,7 +85,7 @@ print(json.dumps({'cls': cfg['class_name'], 'first': cfg['config']['layers'][0][
   });
 });
 
-test('a written .keras is a zip with Keras 3 config, metadata and layers/<name>/vars weights', async (t) => {
+test('a written .keras is a zip with Keras 3 config, metadata and weights at Keras object paths', async (t) => {
   const out = path.join(tempDir(t), 'net.keras');
   const loaded = await openModel(path.join(kerasFixtures, 'residual_v3.keras'));
   await saveModel(loaded.model, out, 'keras-v3');
@@ -101,8 +101,9 @@ test('a written .keras is a zip with Keras 3 config, metadata and layers/<name>/
   ]);
   const weightsFile = path.join(path.dirname(out), 'w.h5');
   await fs.writeFile(weightsFile, entries['model.weights.h5']!);
-  const shapes = execFileSync('/usr/bin/python3', ['-c', `import h5py,sys; f=h5py.File(sys.argv[1]); print([list(f['layers/stem_bn/vars'][k].shape) for k in sorted(f['layers/stem_bn/vars'])], list(f['layers/sep/vars/1'].shape))`, weightsFile], { encoding: 'utf8' });
-  assert.equal(shapes.trim(), '[[4], [4], [4], [4]] [1, 1, 4, 4]');
+  const shapes = execFileSync('/usr/bin/python3', ['-c', `import h5py,sys; f=h5py.File(sys.argv[1]); v=f['layers/batch_normalization/vars']; print(v.attrs['name'], [list(v[k].shape) for k in sorted(v)], f['layers/separable_conv2d/vars'].attrs['name'], list(f['layers/separable_conv2d/vars/1'].shape), f['vars'].attrs['name'])`, weightsFile], { encoding: 'utf8' });
+  // Keras keys layers by class (snake case + counter), not by name, and records the name on `vars`.
+  assert.equal(shapes.trim(), `stem_bn [[4], [4], [4], [4]] sep [1, 1, 4, 4] ${String(config.config.name)}`);
 });
 
 test('HDF5 that is not a Keras model, and a weights-only file, are named', async (t) => {
