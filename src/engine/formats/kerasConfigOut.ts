@@ -17,10 +17,23 @@ function kerasInitializer(value: Json): Json {
   const config = (value['config'] ?? {}) as Json;
   if ('mode' in config && 'distribution' in config) {
     const distribution = config['distribution'] === 'normal' ? 'truncated_normal' : config['distribution'];
+    // The named initializer Keras itself would write for these arguments, where there is one.
+    const named = NAMED_VARIANCE_SCALING[`${String(config['scale'])} ${String(config['mode'])} ${String(distribution)}`];
+    if (named) return { class_name: named, config: { seed: config['seed'] ?? null } };
     return { class_name: 'VarianceScaling', config: { ...config, distribution } };
   }
   return value;
 }
+
+/** Keras's VarianceScaling presets by `scale mode distribution`. */
+const NAMED_VARIANCE_SCALING: Record<string, string> = {
+  '1 fan_avg uniform': 'GlorotUniform',
+  '1 fan_avg truncated_normal': 'GlorotNormal',
+  '2 fan_in uniform': 'HeUniform',
+  '2 fan_in truncated_normal': 'HeNormal',
+  '1 fan_in uniform': 'LecunUniform',
+  '1 fan_in truncated_normal': 'LecunNormal',
+};
 
 function rewrite(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => rewrite(v));
@@ -86,7 +99,7 @@ const KERAS3_ARGS: Record<string, string[]> = {
   Conv2D: ['filters', 'kernel_size', 'strides', 'padding', 'data_format', 'dilation_rate', 'groups', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint'],
   DepthwiseConv2D: ['kernel_size', 'strides', 'padding', 'depth_multiplier', 'data_format', 'dilation_rate', 'activation', 'use_bias', 'depthwise_initializer', 'bias_initializer', 'depthwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'bias_constraint'],
   SeparableConv2D: ['filters', 'kernel_size', 'strides', 'padding', 'data_format', 'dilation_rate', 'depth_multiplier', 'activation', 'use_bias', 'depthwise_initializer', 'pointwise_initializer', 'bias_initializer', 'depthwise_regularizer', 'pointwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'pointwise_constraint', 'bias_constraint'],
-  Dense: ['units', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint'],
+  Dense: ['units', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'kernel_constraint', 'bias_constraint'],
   BatchNormalization: ['axis', 'momentum', 'epsilon', 'center', 'scale', 'beta_initializer', 'gamma_initializer', 'moving_mean_initializer', 'moving_variance_initializer', 'beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint'],
   Activation: ['activation'],
   ReLU: ['max_value', 'negative_slope', 'threshold'],
@@ -113,6 +126,26 @@ const KERAS3_ARGS: Record<string, string[]> = {
   SpatialDropout2D: ['rate', 'seed'],
   Permute: ['dims'],
 };
+
+/** Arguments Keras 3 writes that tfjs has no counterpart for, at the value tfjs computes with. */
+const KERAS3_DEFAULTS: Record<string, Json> = {
+  Conv2D: { groups: 1 },
+  SeparableConv2D: { depth_multiplier: 1 },
+  DepthwiseConv2D: { depth_multiplier: 1 },
+  BatchNormalization: { synchronized: false, renorm: false, renorm_clipping: null, renorm_momentum: 0.99 },
+  ReLU: { negative_slope: 0, threshold: 0 },
+  GlobalAveragePooling2D: { keepdims: false },
+  GlobalMaxPooling2D: { keepdims: false },
+};
+
+/**
+ * Layers whose Keras 3 class has a `build` step, so Keras writes their build_config (and needs it
+ * to create their variables before loading them).
+ */
+const KERAS3_BUILT = new Set([
+  'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose', 'Dense', 'BatchNormalization', 'LayerNormalization',
+  'Rescaling', 'ZeroPadding2D', 'Cropping2D', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate',
+]);
 
 /** tfjs argument names that Keras 3 spells differently. */
 const KERAS3_RENAMED: Record<string, Record<string, string>> = {
@@ -143,6 +176,7 @@ function keras3LayerConfig(cls: string, config: Json): Json {
     const renamed = KERAS3_RENAMED[cls]?.[key] ?? key;
     out[renamed] = keras3Object(key, value);
   }
+  for (const [key, value] of Object.entries(KERAS3_DEFAULTS[cls] ?? {})) if (!(key in out)) out[key] = value;
   return out;
 }
 
@@ -174,7 +208,8 @@ function keras3Container(entry: Json, model: tf.LayersModel): Json {
     } else {
       out = { module: 'keras.layers', class_name: cls, config: keras3LayerConfig(cls, layerConfig), registered_name: null };
       const inputShapes = tfLayer?.inboundNodes[0]?.inputShapes;
-      if (inputShapes) out['build_config'] = { input_shape: oneOrList(shapes(inputShapes)) };
+      const built = KERAS3_BUILT.has(cls) || (tfLayer?.weights.length ?? 0) > 0;
+      if (inputShapes && built) out['build_config'] = { input_shape: oneOrList(shapes(inputShapes)) };
     }
     if (functional) {
       out['name'] = name;
