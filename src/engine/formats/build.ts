@@ -75,24 +75,33 @@ export async function buildLayersModel(
   return model;
 }
 
+/** tfjs's weight names where Keras 3 names a variable differently (DepthwiseConv2D's `kernel`). */
+const TFJS_WEIGHT_ALIASES: Record<string, string> = { kernel: 'depthwise_kernel' };
+
 /**
  * Weight names as the model knows them. Converters for Keras 3 name a weight by its variable path,
  * which carries the enclosing models' names (`sequential/conv2d/kernel` for tfjs's
- * `conv2d/kernel`): a name the model does not know is matched by its trailing path segments when
- * exactly one of the model's weights has them and no stored weight claims that name already.
+ * `conv2d/kernel`) and Keras 3's variable name (a DepthwiseConv2D's `kernel` is tfjs's
+ * `depthwise_kernel`). A name the model does not know is matched by its trailing path segments,
+ * then by the alias of its last one, where the model has that weight and no stored weight claims it.
  */
 export function byModelWeightNames(named: tf.NamedTensorMap, model: tf.LayersModel): tf.NamedTensorMap {
   const known = new Set(model.weights.map((w) => w.originalName));
+  const claimable = (candidate: string): boolean => known.has(candidate) && !(candidate in named);
   const out: tf.NamedTensorMap = {};
   for (const [name, tensor] of Object.entries(named)) {
     let target = name;
     if (!known.has(name)) {
       const parts = name.split('/');
-      for (let drop = 1; drop < parts.length - 1; drop++) {
-        const candidate = parts.slice(drop).join('/');
-        if (known.has(candidate) && !(candidate in named)) {
-          target = candidate;
-          break;
+      const alias = TFJS_WEIGHT_ALIASES[parts[parts.length - 1]!];
+      search: for (let drop = 0; drop < parts.length - 1; drop++) {
+        const tail = parts.slice(drop);
+        const candidates = [tail.join('/'), ...(alias ? [[...tail.slice(0, -1), alias].join('/')] : [])];
+        for (const candidate of candidates) {
+          if (claimable(candidate)) {
+            target = candidate;
+            break search;
+          }
         }
       }
     }
