@@ -4,11 +4,11 @@
 // anything else is rebuilt.
 //
 //   import { ensurePythonEnv } from './python-env.mjs';
-//   const env = ensurePythonEnv();   // { python: '/…/.cache/py/bin/python', reason: null }
+//   const env = await ensurePythonEnv();   // { python: '/…/.cache/py/bin/python', reason: null }
 //                                    // or { python: null, reason: '…', offline: true|false }
 //
 // `node scripts/python-env.mjs` does the same and prints the python path (exit 0) or the reason (1).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,23 @@ export function venvPython() {
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 2 ** 20, ...options });
   return { ok: result.status === 0 && !result.error, status: result.status, error: result.error, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+/** Like run(), without blocking: `slow` is called once if the command is still running after `slowMs`. */
+function runAsync(command, args, options, slowMs, slow) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(slow, slowMs);
+    const done = (ok, error) => {
+      clearTimeout(timer);
+      resolve({ ok, output: error ? `${output}${error.message}` : output });
+    };
+    child.on('error', (error) => done(false, error));
+    child.on('exit', (status) => done(status === 0));
+  });
 }
 
 function readMarker() {
@@ -84,7 +101,7 @@ function fail(reason, offline, output = '') {
     fs.mkdirSync(path.dirname(LOG), { recursive: true });
     fs.writeFileSync(LOG, output);
   }
-  return { python: null, reason, offline };
+  return { python: null, reason, offline, output };
 }
 
 /**
@@ -92,7 +109,7 @@ function fail(reason, offline, output = '') {
  * reason. `offline` is true when the cause is that no package index could be reached (or python3
  * is missing): the caller may skip the tier then. `log` gets progress lines (installs take minutes).
  */
-export function ensurePythonEnv({ log = (line) => console.error(line) } = {}) {
+export async function ensurePythonEnv({ log = (line) => console.error(line) } = {}) {
   const python = venvPython();
   const marker = readMarker();
   if (marker && sameList(marker.requirements, REQUIREMENTS) && run(python, ['-c', '']).ok) {
@@ -110,7 +127,6 @@ export function ensurePythonEnv({ log = (line) => console.error(line) } = {}) {
   if (!probe.ok) return fail(`${base} was not found on the PATH (the tier needs CPython 3.11 to build ${path.relative(repoRoot, VENV_DIR)})`, true);
 
   const started = Date.now();
-  log(`keras: building ${path.relative(repoRoot, VENV_DIR)} with Python ${probe.output.trim()}: pip install ${REQUIREMENTS.join(' ')} (once; minutes)`);
   fs.rmSync(VENV_DIR, { recursive: true, force: true });
   const venv = run(base, ['-m', 'venv', VENV_DIR]);
   if (!venv.ok) {
@@ -118,9 +134,15 @@ export function ensurePythonEnv({ log = (line) => console.error(line) } = {}) {
     return fail(`${base} -m venv failed: ${lastLine(venv.output)}`, false, venv.output);
   }
   // PIP_RETRIES=0: an unreachable index fails at once instead of after minutes of retries.
-  const pip = run(python, ['-m', 'pip', 'install', '--no-input', ...REQUIREMENTS], {
-    env: { ...process.env, PIP_RETRIES: '0', PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
-  });
+  // Said only once pip is clearly installing: an unreachable index fails within seconds, and then
+  // the caller's one skip line is all that is printed.
+  const pip = await runAsync(
+    python,
+    ['-m', 'pip', 'install', '--no-input', ...REQUIREMENTS],
+    { env: { ...process.env, PIP_RETRIES: '0', PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+    15_000,
+    () => log(`keras: installing ${REQUIREMENTS.join(' ')} into ${path.relative(repoRoot, VENV_DIR)} with Python ${probe.output.trim()} (once; about a minute)`),
+  );
   if (!pip.ok) {
     fs.rmSync(VENV_DIR, { recursive: true, force: true });
     const offline = UNREACHABLE.some((re) => re.test(pip.output));
@@ -136,7 +158,7 @@ export function ensurePythonEnv({ log = (line) => console.error(line) } = {}) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const env = ensurePythonEnv();
+  const env = await ensurePythonEnv();
   if (env.python) console.log(env.python);
   else {
     console.error(`keras: ${env.reason}`);

@@ -35,9 +35,10 @@ if (files.length === 0) {
 
 const started = Date.now();
 const ci = process.env.CI === 'true';
-const env = ensurePythonEnv();
+const env = await ensurePythonEnv();
 if (!env.python) {
   if (ci || !env.offline) {
+    if (env.output) console.error(env.output.trim().split('\n').slice(-40).join('\n'));
     console.error(`keras: FAILED to prepare the Python venv — ${env.reason}`);
     process.exit(1);
   }

@@ -69,6 +69,7 @@ export class KerasJudge {
       env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    this.child.stdin.on('error', () => {}); // a dead judge is reported by 'exit' below
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
@@ -100,11 +101,21 @@ export class KerasJudge {
     else p.reject(new Error(`Keras ${p.what} failed: ${shorten(message.error ?? 'unknown error')}\n${message.traceback ?? ''}`));
   }
 
-  request<T>(op: string, args: Record<string, unknown>, what: string): Promise<T> {
+  /** Sends one request; its answer, or an Error naming `what`, within `timeoutMs`. */
+  request<T>(op: string, args: Record<string, unknown>, what: string, timeoutMs = 300_000): Promise<T> {
     if (this.exited) return Promise.reject(new Error(`the Keras judge ${this.exited}; its stderr ends:\n${this.stderrTail}`));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, what });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`the Keras judge did not answer ${what} within ${timeoutMs / 1000} s; its stderr ends:\n${this.stderrTail}`));
+      }, timeoutMs);
+      timer.unref();
+      const settle = <A>(fn: (a: A) => void) => (a: A) => {
+        clearTimeout(timer);
+        fn(a);
+      };
+      this.pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), what });
       this.child.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`);
     });
   }
