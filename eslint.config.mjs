@@ -3,6 +3,17 @@ import tseslint from 'typescript-eslint';
 
 const tfAndHeavy = ['@tensorflow/*', 'h5wasm', 'h5wasm/*'];
 
+// Every engine file: no vscode, nothing outside src/protocol and the engine.
+const engineBoundary = {
+  paths: [{ name: 'vscode', message: 'The engine runs outside VS Code: never import vscode here.' }],
+  patterns: [{ regex: '^(\\.\\./)+(extension|\\.\\./webview)(/.*)?$', message: 'The engine may import only src/protocol and itself.' }],
+};
+/** The engine rule plus folders this part of the engine must not reach (DESIGN.md's layering). */
+const engineLayer = (folders, message) => ['error', {
+  paths: engineBoundary.paths,
+  patterns: [...engineBoundary.patterns, { regex: `^\\.\\./(${folders.join('|')})(/.*)?$`, message }],
+}];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'out/**', '.cache/**', '.vscode-test/**', 'examples/**', 'test-results/**', 'test/fixtures/**'] },
   ...tseslint.configs.recommended,
@@ -19,12 +30,21 @@ export default tseslint.config(
   },
   {
     files: ['src/engine/**/*.ts', 'src/cli/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The engine runs outside VS Code: never import vscode here.' }],
-        patterns: [{ regex: '^(\\.\\./)+(extension|\\.\\./webview)(/.*)?$', message: 'The engine may import only src/protocol and itself.' }],
-      }],
-    },
+    rules: { 'no-restricted-imports': ['error', engineBoundary] },
+  },
+  {
+    // The floor: errors, job context and seeded random lean on nothing else of the engine.
+    files: ['src/engine/core/**/*.ts'],
+    rules: { 'no-restricted-imports': engineLayer(['[a-z]+'], 'src/engine/core is the floor: it imports only src/protocol and itself.') },
+  },
+  {
+    files: ['src/engine/limits/**/*.ts', 'src/engine/backend/**/*.ts'],
+    rules: { 'no-restricted-imports': engineLayer(['(?!core)[a-z]+'], 'This folder imports only ../core of the engine.') },
+  },
+  {
+    // What the jobs compose never reaches back up into the jobs (or the process entry).
+    files: ['src/engine/{data,formats,graph,stats,infer,eval,sfp,prune,train}/**/*.ts'],
+    rules: { 'no-restricted-imports': engineLayer(['jobs', 'main'], 'Only src/engine/jobs composes the steps: the parts below it never import it.') },
   },
   {
     files: ['src/extension/**/*.ts'],

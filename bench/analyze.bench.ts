@@ -12,7 +12,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeJob } from '../src/engine/jobs/analyze';
-import type { JobContext } from '../src/engine/jobs/context';
+import type { JobContext } from '../src/engine/core/context';
 import { analysisInputs, arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, machineLine, repoRoot, smoke, suiteRun, writeResult } from './lib/common';
 
 const model = path.resolve(arg('model', EXAMPLE_MODEL));

@@ -10,7 +10,7 @@ import { availableBackends, useBackend } from '../src/engine/backend';
 import { openDataset } from '../src/engine/data';
 import { evaluate } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
-import { quietContext } from '../src/engine/jobs/context';
+import { quietContext } from '../src/engine/core/context';
 import { arg, EXAMPLE_MODEL, EXAMPLE_TEST_SUBSET, FASHION_TEST, haveFashion, loadAverage, machineLine, repoRoot, smoke } from './lib/common';
 
 const modelPath = arg('model', EXAMPLE_MODEL);

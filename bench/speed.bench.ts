@@ -11,7 +11,7 @@ import { useBackend } from '../src/engine/backend';
 import { openDataset } from '../src/engine/data';
 import { evaluate } from '../src/engine/eval/evaluate';
 import { openModel } from '../src/engine/formats';
-import { quietContext } from '../src/engine/jobs/context';
+import { quietContext } from '../src/engine/core/context';
 import { arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, machineLine, repoRoot, smoke, writeResult } from './lib/common';
 
 const data = DEFAULT_TEST_DATA;

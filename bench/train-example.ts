@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { finetune, graphAccuracy } from '../src/engine/train/finetune';
 import { TrainingGraph } from '../src/engine/train/graph';
-import { quietContext, type JobContext } from '../src/engine/jobs/context';
+import { quietContext, type JobContext } from '../src/engine/core/context';
 import { openModel, saveModel } from '../src/engine/formats/index';
 import type { ModelFormat } from '../src/protocol/report';
 import { FASHION_DIR, fashionMnist } from './train-data';

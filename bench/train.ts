@@ -17,8 +17,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { openModel } from '../src/engine/formats/index';
 import { finetune } from '../src/engine/train/finetune';
 import { seededRandom } from '../src/engine/train/options';
-import { quietContext } from '../src/engine/jobs/context';
-import type { MaskSet } from '../src/engine/prune/types';
+import { quietContext } from '../src/engine/core/context';
+import type { MaskSet } from '../src/engine/graph/masks';
 import { fashionMnist } from './train-data';
 import { arg, EXAMPLE_MODEL, loadAverage, machineLine, repoRoot, smoke, writeResult } from './lib/common';
 

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { JobContext } from '../../src/engine/jobs/context';
+import type { JobContext } from '../../src/engine/core/context';
 import { DEFAULT_SFP } from '../../src/engine/sfp/analyze';
 
 export const repoRoot = path.resolve(__dirname, '../..');

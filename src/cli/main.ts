@@ -2,7 +2,8 @@
 // (tables, or JSON with --json). Exit codes: 0 ok, 1 the job failed, 2 usage error, 130 cancelled.
 import type { EngineMethod, EngineRequests } from '../protocol/engine';
 import type { Report } from '../protocol/report';
-import { EngineFailure, JobCancelled, type JobContext } from '../engine/jobs/context';
+import { EngineFailure, JobCancelled } from '../engine/core/errors';
+import { type JobContext } from '../engine/core/context';
 import { TOOL } from '../engine/jobs/common';
 import { runJob } from '../engine/jobs';
 import { helpText, parseArgs, UsageError } from './args';

@@ -2,7 +2,8 @@
 // spawn with an 'ipc' stdio) opens. Every request settles with a result, an error or 'cancelled'.
 import type { EngineError, EngineInfo, EngineToHost, HostToEngine, JobProgress, LogLevel } from '../protocol/engine';
 import { runJob } from './jobs';
-import { EngineFailure, JobCancelled, type JobContext } from './jobs/context';
+import { EngineFailure, JobCancelled } from './core/errors';
+import { type JobContext } from './core/context';
 
 interface RunningRequest {
   method: string;

@@ -2,7 +2,7 @@
 // mutations. The same seed gives the same inputs, so a failure found once can be replayed.
 
 /** The engine's seeded generator (mulberry32): the same seed gives the same mutations. */
-export { mulberry32 as generator } from '../../src/engine/sfp/random';
+export { mulberry32 as generator } from '../../src/engine/core/random';
 
 export type MutationKind = 'bit-flip' | 'truncate' | 'insert' | 'json-field';
 

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { openDataset } from '../../src/engine/data';
 import { disposeModel, loadModelForJob } from '../../src/engine/jobs/common';
-import { EngineFailure, quietContext } from '../../src/engine/jobs/context';
+import { EngineFailure } from '../../src/engine/core/errors';
+import { quietContext } from '../../src/engine/core/context';
 import { initBackend } from '../../src/engine/backend';
 
 export interface OpenRequest {

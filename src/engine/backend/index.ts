@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../protocol/report';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 const loaders: Record<BackendName, () => boolean> = {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { combineHashes, recordsOnDisk, type RecordReader } from './files';
 import type { ImageSource, RawImage, SourceOptions } from './source';
 

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetInfo } from '../../protocol/report';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import type { DatasetDescriptor } from './descriptor';
 import { channelsCompatible, type Preprocessing, writeImage } from './preprocess';
 import type { ImageSource } from './source';

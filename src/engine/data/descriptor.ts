@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PreprocessingInfo } from '../../protocol/report';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { exists } from './files';
 
 export interface DatasetDescriptor {

@@ -3,7 +3,7 @@
 // per sample from disk.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { combineHashes, gunzipOrFail, isGzip, readFileOrFail, readHead, recordsInMemory, recordsOnDisk, sha256Bytes, sha256File, type RecordReader } from './files';
 import type { ImageSource, SourceOptions } from './source';
 

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { combineHashes, readFileOrFail, sha256Bytes } from './files';
 import type { ImageSource, RawImage, SourceOptions } from './source';
 

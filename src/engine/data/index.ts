@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { DatasetKind } from '../../protocol/report';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { locateCifar, looksLikeCifar, openCifar } from './cifar';
 import { findDescriptor } from './descriptor';
 import { createDataset, type ModelExpectations } from './dataset';

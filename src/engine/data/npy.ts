@@ -1,6 +1,6 @@
 // The NumPy .npy array format, parsed by hand: a magic string, a Python-literal header dict, then
 // the raw little-endian data. Object arrays (pickles) are refused: Quench never unpickles.
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 export type NpyDtype = 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'i8' | 'u8' | 'f4' | 'f8' | 'b1';
 

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { budgetPhrase, formatBytes, memoryBudgetBytes } from '../limits/budget';
 import { combineHashes, readFileOrFail, sha256Bytes } from './files';
 import { itemBytes, type NpyArray, parseNpy, readElements } from './npy';

@@ -6,7 +6,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AccuracyResult } from '../../protocol/report';
 import type { Dataset } from '../data/types';
 import { ForwardPass } from '../infer/forwardPass';
-import { EngineFailure, type JobContext } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
+import { type JobContext } from '../core/context';
 import { ClassificationTally, looksLikeProbabilities } from './metrics';
 
 export interface EvaluateOptions {

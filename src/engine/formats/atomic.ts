@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 /** One file of a model to write: its final path and its bytes. */
 export interface PendingFile {

@@ -1,7 +1,7 @@
 // Turning a tfjs layers topology + weight bytes into a tf.LayersModel, shared by every format:
 // unsupported layer classes are named before tfjs gets to throw a less readable error.
 import * as tf from '@tensorflow/tfjs';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { assertGraphWellFormed } from '../limits/graph';
 import { assertWeightNamesValid } from '../limits/names';
 

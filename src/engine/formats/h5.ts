@@ -2,7 +2,7 @@
 // way h5py/Keras write them (fixed or variable length, optionally chunked), write float32 datasets.
 import { promises as fs } from 'node:fs';
 import type * as H5 from 'h5wasm';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 type H5Module = typeof import('h5wasm');
 let loaded: Promise<H5Module> | undefined;

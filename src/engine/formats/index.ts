@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelFormat } from '../../protocol/report';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { tfjsLayersFormat } from './tfjs';
 import { kerasH5Format } from './kerasH5';

@@ -3,7 +3,7 @@
 // normalised here: Keras 3 wrappers (module / registered_name / build_config), dtype policy
 // objects, `batch_shape`, inbound nodes as args/kwargs, BatchNormalization axis lists. Options
 // tfjs cannot honour are refused by layer name rather than silently mis-computed.
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 type Json = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset, Group } from 'h5wasm';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { layerWeightValues, modelFromTopology, setLayerWeights, type StoredWeight } from './build';
 import { modelTopology, parseConfig } from './kerasConfig';

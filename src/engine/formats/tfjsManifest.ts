@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 /** The shard size the tfjs converter and tfjs-layers use (4 MiB). */
 export const SHARD_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 // Bounded zip reading/writing for .keras files (fflate): entry names are checked for path
 // traversal and sizes are capped before anything is inflated.
 import { unzipSync, zipSync } from 'fflate';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { budgetPhrase, formatBytes, memoryBudgetBytes } from '../limits/budget';
 
 /** Per-entry cap on the uncompressed size (JSON parts are small; weights can be large). */

@@ -5,7 +5,7 @@
 // two cores instead of one.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import { foldForInference, type FoldedModel } from './fold';
 import { ForwardWorker, helperThreadUseful, type ForwardOutput } from './forwardWorker';
 

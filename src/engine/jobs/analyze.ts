@@ -11,7 +11,8 @@ import type { LoadedModel } from '../formats';
 import { analyzeSfp, DEFAULT_SFP, sfpSection, type SfpAnalysis, type SfpOptions } from '../sfp/analyze';
 import { encodeMatricesFile } from '../sfp/matricesFile';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
-import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+import { EngineFailure } from '../core/errors';
+import { throwIfCancelled, type JobContext } from '../core/context';
 
 /**
  * Training data for readouts, BatchNorm re-estimation and fine-tuning: the named path, else the

@@ -9,8 +9,9 @@ import type { Dataset } from '../data/types';
 import { sha256Files } from '../data/files';
 import { outputClasses } from '../eval/evaluate';
 import { openModel, type LoadedModel } from '../formats';
-import { assertFiniteWeights, assertModelFitsBudget } from '../limits';
-import { throwIfCancelled, type JobContext } from './context';
+import { assertFiniteWeights } from '../limits';
+import { assertModelFitsBudget } from '../formats/modelSize';
+import { throwIfCancelled, type JobContext } from '../core/context';
 
 export { sha256File, sha256Files } from '../data/files';
 

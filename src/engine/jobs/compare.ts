@@ -17,7 +17,8 @@ import { modelTotals } from '../stats';
 import { finetune } from '../train/finetune';
 import { openTrainingData, runSfp, sfpOptions } from './analyze';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
-import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+import { EngineFailure } from '../core/errors';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import { finetuneSettings, recalibrated } from './prune';
 import { firstSamples } from './pruneExport';
 

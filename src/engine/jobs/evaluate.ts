@@ -5,7 +5,7 @@ import { initBackend } from '../backend';
 import { evaluate } from '../eval/evaluate';
 import { layerStats, modelTotals } from '../stats';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
-import { throwIfCancelled, type JobContext } from './context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 
 export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<EvalReport> {
   const watch = new Stopwatch();

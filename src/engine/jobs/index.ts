@@ -1,6 +1,6 @@
 // Method -> job. The engine process (main.ts) and the CLI both run jobs through this map.
 import type { EngineMethod, EngineRequests } from '../../protocol/engine';
-import type { JobContext } from './context';
+import type { JobContext } from '../core/context';
 import { analyzeJob } from './analyze';
 import { compareJob } from './compare';
 import { evaluateJob } from './evaluate';

@@ -2,7 +2,7 @@
 import type { EngineInfo } from '../../protocol/engine';
 import { initBackend } from '../backend';
 import { TOOL } from './common';
-import type { JobContext } from './context';
+import type { JobContext } from '../core/context';
 
 export async function infoJob(_params: Record<string, never>, _ctx: JobContext): Promise<EngineInfo> {
   const backend = await initBackend();

@@ -4,7 +4,7 @@ import type { InspectReport } from '../../protocol/report';
 import { initBackend } from '../backend';
 import { layerStats, modelTotals } from '../stats';
 import { disposeModel, loadModelForJob, reportBase, Stopwatch } from './common';
-import { throwIfCancelled, type JobContext } from './context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 
 export async function inspectJob(params: InspectParams, ctx: JobContext): Promise<InspectReport> {
   const watch = new Stopwatch();

@@ -6,7 +6,8 @@ import type { ProbeEntry, ProbeParams, ProbeResult } from '../../protocol/engine
 import { readHead } from '../data/files';
 import { detectFormat } from '../formats';
 import { readModelJson, shardPaths } from '../formats/tfjsManifest';
-import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+import { EngineFailure } from '../core/errors';
+import { throwIfCancelled, type JobContext } from '../core/context';
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 

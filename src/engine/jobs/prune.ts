@@ -24,7 +24,8 @@ import { finetune, type FinetuneOptions as TrainFinetuneOptions } from '../train
 import { recalibrateBatchNorm } from '../train/recalibrate';
 import { openTrainingData, runSfp, sfpOptions, writeMatricesFile } from './analyze';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
-import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+import { EngineFailure } from '../core/errors';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import { assertInputUnchanged, exportVerified, firstSamples, outputFormat } from './pruneExport';
 
 /** Output paths of the prune jobs running in this process: a second job writing one is refused. */

@@ -9,7 +9,8 @@ import type { Dataset } from '../data/types';
 import { defaultPrunedPath, openModel, saveModel, type LoadedModel } from '../formats';
 import { fileSizes } from '../stats';
 import { sha256Files } from './common';
-import { EngineFailure, throwIfCancelled, type JobContext } from './context';
+import { EngineFailure } from '../core/errors';
+import { throwIfCancelled, type JobContext } from '../core/context';
 
 /** Largest |Δ| between predictions of the written model and the in-memory one that counts as equal. */
 export const VERIFY_TOLERANCE = 1e-5;

@@ -1,7 +1,7 @@
 // The engine's memory budget: one number (MB) that every reader and job sizes itself against.
 // Set by the extension's quench.maxMemoryMB (as --max-memory-mb, which the engine copies into
 // QUENCH_MAX_MEMORY_MB) or by the environment for the CLI; unset means DEFAULT_MEMORY_BUDGET_MB.
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 export const DEFAULT_MEMORY_BUDGET_MB = 2048;
 const MB = 1024 * 1024;

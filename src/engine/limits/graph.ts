@@ -5,7 +5,7 @@
 // the layer named: a layer entry without a string name, two entries with one name, an entry name
 // that differs from its config name, an inbound reference that is not [layer, node, tensor, …], a
 // reference to a missing layer or to a node index the layer never gets, and cycles.
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 type Json = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
-// Memory limits of the engine: the budget, batch sizes that fit it, and model-size checks made
-// from headers before a model is loaded.
+// Memory limits of the engine: the budget, batch sizes that fit it, and checks on a model's
+// config and weights. The model-size check made from file headers is formats/modelSize.ts.
 export {
   assertFitsBudget,
   budgetPhrase,
@@ -13,4 +13,3 @@ export {
 export { assertFiniteWeights } from './weights';
 export { assertGraphWellFormed } from './graph';
 export { assertWeightNamesValid } from './names';
-export { assertModelFitsBudget, LOAD_COPIES, modelWeightSize, type WeightSize } from './modelSize';

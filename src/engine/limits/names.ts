@@ -3,7 +3,7 @@
 // initial value, which then leaks; so such names are refused before tfjs builds anything. Only
 // names that become weight names are checked: the models' and those of layers that declare
 // initializers (every layer with weights does), so an odd name on a pooling layer still loads.
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 // A model whose weights hold NaN or infinite values computes nothing meaningful, and every
 // statistic or pruning decision built on it would be noise: it is refused when opened for a job.
 import type * as tf from '@tensorflow/tfjs';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 
 /** Throws 'bad-model' naming the first weight with NaN / infinite values, and how many. */
 export function assertFiniteWeights(model: tf.LayersModel, file: string): void {

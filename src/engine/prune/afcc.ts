@@ -1,7 +1,7 @@
 // AFCC masks (METHOD.md §7): a connection from producer unit f to consumer unit o is kept iff their
 // label sets meet. For the classifier output the consumer's label set is {c}, so this is the
 // "c ∈ L(f)" rule of §7.1; conv→conv is §7.2; dense→dense is single nodal performance (§7.3).
-import type { KernelMask, MaskSet } from './types';
+import type { KernelMask, MaskSet } from '../graph/masks';
 import type { KernelBlock, ModelGraph } from '../sfp/graph';
 
 /** Label sets per analysed block: labelSets.get(block)[unit] = L(unit), ascending. */

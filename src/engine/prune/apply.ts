@@ -4,7 +4,7 @@ import type { LayerCounts, LayerStats } from '../../protocol/report';
 import { layerStats } from '../stats';
 import type { KernelBlock, ModelGraph } from '../sfp/graph';
 import type { KernelValues } from './baselines';
-import type { MaskSet } from './types';
+import type { MaskSet } from '../graph/masks';
 
 function layerNamed(model: tf.LayersModel, name: string): tf.layers.Layer {
   try {

@@ -2,8 +2,8 @@
 // with AFCC at its exact per-layer sparsity: unstructured magnitude (per layer and global), and
 // kernel-slice removal by L1 norm or at random. Slice methods remove whole slices (f → o over
 // all spatial positions) and finish with part of one more slice, so the count is exact.
-import { mulberry32, shuffleInPlace } from '../sfp/random';
-import type { KernelMask, MaskSet } from './types';
+import { mulberry32, shuffleInPlace } from '../core/random';
+import type { KernelMask, MaskSet } from '../graph/masks';
 
 export interface KernelValues {
   layer: string;

@@ -8,7 +8,7 @@ import { finalZeros, globalMagnitudeMasks, l1KernelMasks, magnitudeMasks, matchF
 import { kernelValues } from './apply';
 import { randomAfccMasks } from './randomAfcc';
 import { afccMasksAt, searchThreshold } from './threshold';
-import type { MaskSet } from './types';
+import type { MaskSet } from '../graph/masks';
 
 export interface MaskPlan {
   method: PruneMethod;

@@ -8,7 +8,7 @@ import { defaultTargets, requireLinked } from './afcc';
 import { afccPlan, baselinePlan, kernelZerosOf, zerosAtSparsity, type MaskPlan } from './methods';
 import { sfpFilterMasks } from './sfpFilters';
 import { labelSetsAt } from './threshold';
-import type { MaskSet } from './types';
+import type { MaskSet } from '../graph/masks';
 
 export type MaskMethod = Exclude<PruneMethod, 'sfp-filters'>;
 

@@ -2,9 +2,9 @@
 // k matched per block to the measured mean |L(f)|. Tests whether cluster identity matters.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelGraph } from '../sfp/graph';
-import { mulberry32, shuffleInPlace } from '../sfp/random';
+import { mulberry32, shuffleInPlace } from '../core/random';
 import { afccMasks, type LabelSets } from './afcc';
-import type { KernelMask, MaskSet } from './types';
+import type { KernelMask, MaskSet } from '../graph/masks';
 
 /**
  * F label sets of exactly k distinct labels out of C, each label used ⌊F·k/C⌋ or ⌈F·k/C⌉ times.

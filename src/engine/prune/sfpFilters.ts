@@ -16,7 +16,7 @@ import type { SfpAnalysis, SfpLayerAnalysis } from '../sfp/analyze';
 import { layerClusters } from '../sfp/analyze';
 import type { ModelGraph } from '../sfp/graph';
 import { expandConnections, kernelGeometry, requireLinked } from './afcc';
-import type { MaskSet } from './types';
+import type { MaskSet } from '../graph/masks';
 
 export interface FilterStrength {
   index: number;

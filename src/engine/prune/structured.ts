@@ -9,7 +9,7 @@
 // The next layer's kernel loses the matching inputs: for a conv or dense consumer, input channel
 // f; for a dense after Flatten, the NHWC rows p·F + f for every position p.
 import * as tf from '@tensorflow/tfjs';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { chainOf, type Step } from '../train/network';
 
 export interface RemovedFilters {

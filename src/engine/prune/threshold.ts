@@ -2,7 +2,7 @@
 // --target-sparsity. The matrices are computed once; only the clustering is redone per threshold.
 import { layerClusters, type SfpAnalysis } from '../sfp/analyze';
 import { afccMasks, maskSparsity, type LabelSets } from './afcc';
-import type { MaskSet } from './types';
+import type { MaskSet } from '../graph/masks';
 
 export function labelSetsAt(analysis: SfpAnalysis, threshold: number): LabelSets {
   const sets: LabelSets = new Map();

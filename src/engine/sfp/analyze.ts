@@ -3,13 +3,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SfpLayer, SfpSection, Timing } from '../../protocol/report';
 import type { Dataset } from '../data/types';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import { clusterLayer, type FilterClusters } from './clusters';
 import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures, type FeatureSource, type FeatureSpec } from './features';
 import { analysableBlocks, blockByName, modelGraph, type KernelBlock, type ModelGraph } from './graph';
 import { summariseLayer } from './layerStats';
 import { SfpMatrixAccumulator, type NormalisedMatrices } from './matrices';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../core/random';
 import { DEFAULT_READOUT, trainReadouts, type ReadoutOptions } from './readout';
 
 export interface SfpOptions {

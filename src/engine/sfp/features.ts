@@ -3,10 +3,10 @@
 // Either cached as Float32Arrays when they fit a memory budget, or recomputed per pass.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import type { KernelBlock } from './graph';
 import { ForwardPass } from '../infer/forwardPass';
-import { shuffleInPlace } from './random';
+import { shuffleInPlace } from '../core/random';
 
 export interface FeatureSpec {
   block: KernelBlock;

@@ -2,7 +2,7 @@
 // Nesterov momentum, L2, learning rate × decay per epoch, batch 100. All readouts of an analysis
 // train side by side, so every feature batch (cached or recomputed) is used once per epoch.
 import * as tf from '@tensorflow/tfjs';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import type { FeatureSource } from './features';
 
 export interface ReadoutOptions {

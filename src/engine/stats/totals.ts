@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type * as tf from '@tensorflow/tfjs';
 import type { LayerStats, ModelTotals } from '../../protocol/report';
-import { EngineFailure } from '../jobs/context';
+import { EngineFailure } from '../core/errors';
 import { layerStats } from './layers';
 
 export interface FileSizes {

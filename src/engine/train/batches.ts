@@ -4,8 +4,8 @@
 // streams the dataset through the frozen prefix again.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
-import type { JobContext } from '../jobs/context';
-import { throwIfCancelled } from '../jobs/context';
+import type { JobContext } from '../core/context';
+import { throwIfCancelled } from '../core/context';
 import type { TrainingGraph } from './graph';
 import { permutation, seededRandom, type ResolvedOptions } from './options';
 

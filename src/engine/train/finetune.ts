@@ -4,8 +4,9 @@
 // leaves it as it was.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
-import { EngineFailure, throwIfCancelled, type JobContext } from '../jobs/context';
-import type { MaskSet } from '../prune/types';
+import { EngineFailure } from '../core/errors';
+import { throwIfCancelled, type JobContext } from '../core/context';
+import type { MaskSet } from '../graph/masks';
 import type { FinetuneInfo } from '../../protocol/report';
 import { batchSource } from './batches';
 import { TrainingGraph } from './graph';

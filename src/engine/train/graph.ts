@@ -3,7 +3,7 @@
 // pass (so masked weights get zero gradient and stay exactly zero), and a write-back that puts
 // the trained values, with exact zeros where masked, into the model.
 import * as tf from '@tensorflow/tfjs';
-import type { MaskSet } from '../prune/types';
+import type { MaskSet } from '../graph/masks';
 import { batchNormTraining } from './batchNorm';
 import { conv2dWithBias } from './convolution';
 import { applyActivation, chainOf, maskTensors, type Step } from './network';

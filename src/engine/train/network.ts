@@ -3,8 +3,8 @@
 // which parameters train. Only chain-shaped models (Sequential or a linear functional graph) of
 // the layer types below are supported; anything else is refused with a readable message.
 import * as tf from '@tensorflow/tfjs';
-import { EngineFailure } from '../jobs/context';
-import type { MaskSet } from '../prune/types';
+import { EngineFailure } from '../core/errors';
+import type { MaskSet } from '../graph/masks';
 import type { ConvGeometry } from './convolution';
 
 export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'elu' | 'softmax';

@@ -1,5 +1,5 @@
 // Fine-tuning settings, their METHOD.md §8 defaults, and the default choice of layers to train.
-import type { MaskSet } from '../prune/types';
+import type { MaskSet } from '../graph/masks';
 import type { Step } from './network';
 
 export interface FinetuneOptions {
@@ -85,7 +85,7 @@ export function defaultTrainLayers(steps: Step[], masks: MaskSet): string[] {
 }
 
 /** The engine's one seeded generator (mulberry32), for shuffles and augmentation. */
-export { mulberry32 as seededRandom } from '../sfp/random';
+export { mulberry32 as seededRandom } from '../core/random';
 
 export function permutation(n: number, random: () => number): Int32Array {
   const order = new Int32Array(n);

@@ -5,7 +5,7 @@
 // other than the moving statistics changes.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../core/context';
 import { TrainingGraph } from './graph';
 
 export interface RecalibrateOptions {

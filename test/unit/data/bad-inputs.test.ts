@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { openDataset } from '../../../src/engine/data';
-import { EngineFailure } from '../../../src/engine/jobs/context';
+import { EngineFailure } from '../../../src/engine/core/errors';
 import { idxBytes, npyBytes, pngBytes, writeIdxPair, writeNpz } from './writers';
 
 let dir: string;

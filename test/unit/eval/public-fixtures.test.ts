@@ -11,7 +11,7 @@ import { initBackend } from '../../../src/engine/backend';
 import { openDataset } from '../../../src/engine/data';
 import { evaluate } from '../../../src/engine/eval/evaluate';
 import { openModel } from '../../../src/engine/formats';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const fixtures = path.resolve(repoRoot, '../shared/fixtures/public');

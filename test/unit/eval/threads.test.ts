@@ -9,7 +9,7 @@ import { useBackend } from '../../../src/engine/backend';
 import { openDataset } from '../../../src/engine/data';
 import { evaluate } from '../../../src/engine/eval/evaluate';
 import { openModel } from '../../../src/engine/formats';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { memoryDataset } from '../sfp/helpers';
 
 const repoRoot = path.resolve(__dirname, '../../..');

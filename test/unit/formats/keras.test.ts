@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { zipSync, unzipSync, strFromU8 } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import { detectFormat, openModel, saveModel } from '../../../src/engine/formats/index';
-import { EngineFailure } from '../../../src/engine/jobs/context';
+import { EngineFailure } from '../../../src/engine/core/errors';
 import { assertWeightsBitExact, kerasFixtures, maxAbsDiff, predictValues, tempDir } from './helpers';
 
 interface Expected {

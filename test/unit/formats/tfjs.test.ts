@@ -4,7 +4,7 @@ import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { defaultPrunedPath, detectFormat, modelFiles, openModel, saveModel } from '../../../src/engine/formats/index';
-import { EngineFailure } from '../../../src/engine/jobs/context';
+import { EngineFailure } from '../../../src/engine/core/errors';
 import {
   assertWeightsBitExact,
   fixedInput,

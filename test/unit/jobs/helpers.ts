@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { openModel } from '../../../src/engine/formats';
-import { mulberry32 as random } from '../../../src/engine/sfp/random';
+import { mulberry32 as random } from '../../../src/engine/core/random';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 export const tinyFixture = path.join(repoRoot, 'test/fixtures/tiny');

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { pruneJob } from '../../../src/engine/jobs/prune';
 import type { PruneParams } from '../../../src/protocol/engine';
 import type { PruneReport } from '../../../src/protocol/report';

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { openModel } from '../../../src/engine/formats';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { pruneJob } from '../../../src/engine/jobs/prune';
 import type { PruneParams } from '../../../src/protocol/engine';
 import type { ModelFormat } from '../../../src/protocol/report';

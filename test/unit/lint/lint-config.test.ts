@@ -27,11 +27,15 @@ const forbidden: Array<[string, string]> = [
   ['src/extension/lint-probe.ts', "import { runJob } from '../engine/jobs/index';\nexport const r = runJob;\n"],
   ['webview/lint-probe.ts', "import * as fs from 'fs';\nexport const f = fs.readFileSync;\n"],
   ['webview/lint-probe.ts', "import { readFile } from 'node:fs/promises';\nexport const f = readFile;\n"],
-  ['webview/lint-probe.ts', "import type { JobContext } from '../src/engine/jobs/context';\nexport type C = JobContext;\n"],
+  ['webview/lint-probe.ts', "import type { JobContext } from '../src/engine/core/context';\nexport type C = JobContext;\n"],
   ['webview/lint-probe.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n"],
   ['src/protocol/lint-probe.ts', "import type { ExtensionContext } from 'vscode';\nexport type C = ExtensionContext;\n"],
   ['src/protocol/lint-probe.ts', "import type { Tensor } from '@tensorflow/tfjs';\nexport type T = Tensor;\n"],
-  ['src/protocol/lint-probe.ts', "import type { JobContext } from '../engine/jobs/context';\nexport type Y = JobContext;\n"],
+  ['src/protocol/lint-probe.ts', "import type { JobContext } from '../engine/core/context';\nexport type Y = JobContext;\n"],
+  ['src/engine/core/lint-probe.ts', "import { openModel } from '../formats';\nexport const o = openModel;\n"],
+  ['src/engine/limits/lint-probe.ts', "import { detectFormat } from '../formats';\nexport const d = detectFormat;\n"],
+  ['src/engine/formats/lint-probe.ts', "import { loadModelForJob } from '../jobs/common';\nexport const l = loadModelForJob;\n"],
+  ['src/engine/train/lint-probe.ts', "import { runJob } from '../jobs';\nexport const r = runJob;\n"],
 ];
 
 for (const [file, source] of forbidden) {
@@ -47,6 +51,8 @@ const allowed: Array<[string, string]> = [
   ['src/extension/lint-probe.ts', "import type { EngineMethod } from '../protocol/engine';\nimport * as vscode from 'vscode';\nexport type M = EngineMethod;\nexport const v = vscode.version;\n"],
   ['webview/lint-probe.ts', "import type { Report } from '../src/protocol/report';\nexport type R = Report;\n"],
   ['src/protocol/lint-probe.ts', "import type { Report } from './report';\nexport type R = Report;\n"],
+  ['src/engine/limits/lint-probe.ts', "import { EngineFailure } from '../core/errors';\nexport const e = EngineFailure;\n"],
+  ['src/engine/formats/lint-probe.ts', "import { formatBytes } from '../limits';\nexport const f = formatBytes;\n"],
 ];
 
 for (const [file, source] of allowed) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeSfp, DEFAULT_SFP } from '../../../src/engine/sfp/analyze';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { maskSparsity } from '../../../src/engine/prune/afcc';
 import { afccMasksAt, searchThreshold } from '../../../src/engine/prune/threshold';
 import { patchDataset, tinyVgg } from '../sfp/helpers';

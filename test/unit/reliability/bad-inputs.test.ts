@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { runJob } from '../../../src/engine/jobs';
-import { EngineFailure, quietContext } from '../../../src/engine/jobs/context';
+import { EngineFailure } from '../../../src/engine/core/errors';
+import { quietContext } from '../../../src/engine/core/context';
 import { caseFolder, goodData, listing, loadCases, runCase, tinyModel } from './corpus';
 
 process.env['QUENCH_BACKEND'] = 'cpu';

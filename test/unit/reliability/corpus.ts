@@ -3,7 +3,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runJob } from '../../../src/engine/jobs';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 export const badDir = path.join(repoRoot, 'test/fixtures/bad');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildLayersModel, serializeModel, weightBytes } from '../../../src/engine/formats/build';
-import { EngineFailure } from '../../../src/engine/jobs/context';
+import { EngineFailure } from '../../../src/engine/core/errors';
 import { assertGraphWellFormed } from '../../../src/engine/limits/graph';
 
 type Json = Record<string, unknown> & { config: { layers: Record<string, unknown>[] } };

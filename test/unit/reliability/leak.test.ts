@@ -10,7 +10,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { runJob } from '../../../src/engine/jobs';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import type { PruneParams } from '../../../src/protocol/engine';
 import { goodData, repoRoot } from './corpus';
 import { copyTinyModel, tempFolder } from './workspace';

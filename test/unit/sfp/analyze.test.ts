@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { analyzeSfp, DEFAULT_SFP, sfpSection } from '../../../src/engine/sfp/analyze';
 import { modelGraph } from '../../../src/engine/sfp/graph';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { patchDataset, tinyVgg } from './helpers';
 
 test('the graph finds each block cut after BN, ReLU and pooling, and the links between kernels', () => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/engine/backend';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures } from '../../../src/engine/sfp/features';
 import { helperThreadUseful } from '../../../src/engine/infer/forwardWorker';
 import { foldForInference } from '../../../src/engine/infer/fold';
-import { mulberry32 } from '../../../src/engine/sfp/random';
+import { mulberry32 } from '../../../src/engine/core/random';
 import { analysableBlocks, modelGraph } from '../../../src/engine/sfp/graph';
 import { patchDataset, tinyVgg } from './helpers';
 

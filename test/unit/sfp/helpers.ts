@@ -1,7 +1,7 @@
 // Small in-memory datasets and models for the SFP and pruning tests.
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, BatchOptions, Dataset } from '../../../src/engine/data/types';
-import { mulberry32, shuffleInPlace } from '../../../src/engine/sfp/random';
+import { mulberry32, shuffleInPlace } from '../../../src/engine/core/random';
 
 /** A Dataset over arrays held in memory: images [n, h, w, c] and labels. */
 export function memoryDataset(images: Float32Array, labels: Int32Array, shape: [number, number, number], classes: number): Dataset {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { SfpMatrixAccumulator } from '../../../src/engine/sfp/matrices';
-import { mulberry32 } from '../../../src/engine/sfp/random';
+import { mulberry32 } from '../../../src/engine/core/random';
 
 const C = 5;
 const F = 3;

@@ -7,7 +7,7 @@ import type { AnalyzeReport } from '../../../src/protocol/report';
 import { SFP_MATRICES_MAGIC } from '../../../src/protocol/report';
 import { encodeMatricesFile } from '../../../src/engine/sfp/matricesFile';
 import { MatricesCache, readMatricesHeader } from '../../../src/extension/panel/matrices';
-import { mulberry32 } from '../../../src/engine/sfp/random';
+import { mulberry32 } from '../../../src/engine/core/random';
 
 const classes = 7;
 const random = mulberry32(5);

@@ -5,7 +5,8 @@ import { finetune } from '../../../src/engine/train/finetune';
 import { TrainingGraph } from '../../../src/engine/train/graph';
 import { defaultTrainLayers } from '../../../src/engine/train/options';
 import { chainOf } from '../../../src/engine/train/network';
-import { JobCancelled, quietContext, type JobContext } from '../../../src/engine/jobs/context';
+import { JobCancelled } from '../../../src/engine/core/errors';
+import { quietContext, type JobContext } from '../../../src/engine/core/context';
 import { maxAbsDiff, quadrantDataset, randomMask, tinyCnn, useBackend, weightValues } from './helpers';
 
 describe('masked fine-tuning (wasm)', () => {

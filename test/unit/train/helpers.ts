@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { Dataset } from '../../../src/engine/data/types';
-import type { MaskSet } from '../../../src/engine/prune/types';
+import type { MaskSet } from '../../../src/engine/graph/masks';
 import { seededRandom } from '../../../src/engine/train/options';
 
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {

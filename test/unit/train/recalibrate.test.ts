@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { recalibrateBatchNorm } from '../../../src/engine/train/recalibrate';
-import { quietContext } from '../../../src/engine/jobs/context';
+import { quietContext } from '../../../src/engine/core/context';
 import { arrayDataset, quadrantDataset, tinyCnn, useBackend } from './helpers';
 
 describe('BatchNorm re-estimation (wasm)', () => {

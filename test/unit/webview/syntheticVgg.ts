@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PrunedLayer, PruneReport, SfpFilter, SfpLayer } from '../../../src/protocol/report';
 import { encodeMatricesFile } from '../../../src/engine/sfp/matricesFile';
-import { mulberry32 } from '../../../src/engine/sfp/random';
+import { mulberry32 } from '../../../src/engine/core/random';
 
 export const VGG16_FILTERS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
 

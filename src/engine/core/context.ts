@@ -1,33 +1,11 @@
 // What every job step receives: a cancellation signal, a progress sink and a log.
-import type { EngineError, EngineErrorCode, JobProgress, LogLevel } from '../../protocol/engine';
+import type { JobProgress, LogLevel } from '../../protocol/engine';
+import { JobCancelled } from './errors';
 
 export interface JobContext {
   signal: AbortSignal;
   progress(progress: JobProgress): void;
   log(level: LogLevel, message: string): void;
-}
-
-/** An error the user can read: names the file and the problem. */
-export class EngineFailure extends Error {
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-    readonly file?: string,
-  ) {
-    super(file && !message.includes(file) ? `${file}: ${message}` : message);
-    this.name = 'EngineFailure';
-  }
-
-  toProtocol(): EngineError {
-    return { code: this.code, message: this.message, file: this.file };
-  }
-}
-
-export class JobCancelled extends Error {
-  constructor() {
-    super('The job was cancelled.');
-    this.name = 'JobCancelled';
-  }
 }
 
 /** Call between steps: throws JobCancelled once the job's signal has fired. */

@@ -5,11 +5,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Dataset, Group } from 'h5wasm';
-import { detectFormat } from '../formats';
-import { readH5 } from '../formats/h5';
-import { readModelJson } from '../formats/tfjsManifest';
-import { EngineFailure } from '../jobs/context';
-import { budgetPhrase, formatBytes, memoryBudgetBytes } from './budget';
+import { detectFormat } from '.';
+import { readH5 } from './h5';
+import { readModelJson } from './tfjsManifest';
+import { EngineFailure } from '../core/errors';
+import { budgetPhrase, formatBytes, memoryBudgetBytes } from '../limits/budget';
 
 /**
  * Loading holds a model's weights twice at its peak: the bytes read from disk and the float32
