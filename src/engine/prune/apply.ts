@@ -2,22 +2,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerCounts, LayerStats } from '../../protocol/report';
 import { layerStats } from '../stats';
+import { layerById } from '../graph/layers';
 import type { KernelBlock, ModelGraph } from '../sfp/graph';
 import type { KernelValues } from './baselines';
 import type { MaskSet } from '../graph/masks';
 
-function layerNamed(model: tf.LayersModel, name: string): tf.layers.Layer {
-  try {
-    return model.getLayer(name);
-  } catch {
-    throw new Error(`The model has no layer named "${name}".`);
-  }
-}
-
 /** Multiplies each masked kernel by its mask; pruned weights become +0 exactly. */
 export function applyMasks(model: tf.LayersModel, masks: MaskSet): void {
   for (const mask of masks) {
-    const layer = layerNamed(model, mask.layer);
+    const layer = layerById(model, mask.layer);
     const [kernel, ...rest] = layer.getWeights();
     if (kernel.shape.join(',') !== mask.shape.join(',')) {
       throw new Error(`${mask.layer}: mask shape [${mask.shape}] does not match kernel [${kernel.shape}].`);

@@ -9,6 +9,7 @@ import { afccPlan, baselinePlan, kernelZerosOf, zerosAtSparsity, type MaskPlan }
 import { sfpFilterMasks } from './sfpFilters';
 import { labelSetsAt } from './threshold';
 import type { MaskSet } from '../graph/masks';
+import { layerById } from '../graph/layers';
 
 export type MaskMethod = Exclude<PruneMethod, 'sfp-filters'>;
 
@@ -99,7 +100,7 @@ export function kernelSparsity(model: tf.LayersModel, masks: MaskSet): { perLaye
   let zeros = 0;
   let size = 0;
   for (const m of masks) {
-    const values = model.getLayer(m.layer).getWeights()[0].dataSync();
+    const values = layerById(model, m.layer).getWeights()[0].dataSync();
     let z = 0;
     for (let i = 0; i < values.length; i++) if (values[i] === 0) z++;
     perLayer[m.layer] = z / values.length;
