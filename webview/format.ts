@@ -11,6 +11,13 @@ export function points(delta: number, digits = 2): string {
   return `${p > 0 ? '+' : p < 0 ? '−' : '±'}${Math.abs(p).toFixed(digits)} pp`;
 }
 
+/** A relative change as a signed percentage ('−75.0%'); '' when nothing changed. */
+export function change(fraction: number, digits = 1): string {
+  const p = Number((fraction * 100).toFixed(digits));
+  if (p === 0) return '';
+  return `${p > 0 ? '+' : '−'}${Math.abs(p).toFixed(digits)}%`;
+}
+
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB'];

@@ -11,13 +11,14 @@ import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import type { Report } from '../src/protocol/report';
 import type { OutcomeLine, PanelState, RunSummary, WebviewToHost } from '../src/protocol/webview';
+import { classNamesOf } from './classes';
 import { h } from './dom';
 import { parseHostMessage } from './hostMessages';
 import { layerRows, sfpOf, type SortKey } from './layerRows';
 import type { FilterOrder } from './sfp/connections';
 import { renderCurves } from './views/curves';
 import { renderDiff, renderHistory } from './views/history';
-import { renderLayerTable } from './views/layers';
+import { layerTableShape, renderLayerTable } from './views/layers';
 import { renderOverview } from './views/overview';
 import { renderJobs, type RunningJob } from './views/progress';
 import { renderSfpDetail, type MatricesState, type SfpDetail } from './views/sfpDetail';
@@ -109,7 +110,7 @@ function layerDetail(): HTMLElement | null {
         save();
         detail?.view.setOrder(order);
         if (detail) setBusy(detail.view.painted);
-      }),
+      }, classNamesOf(report)),
     };
     setBusy(detail.view.painted);
   }
@@ -122,7 +123,7 @@ function panelContent(tab: Tab): HTMLElement[] {
     case 'overview':
       return [renderOverview(report, outcome, post, { exports: true })];
     case 'layers': {
-      const table = renderLayerTable(layerRows(report), state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); renderPanel('layers'); }, (name) => selectLayer(name));
+      const table = renderLayerTable(layerRows(report), state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); renderPanel('layers'); }, (name) => selectLayer(name), window.innerWidth);
       return [table, ...[layerDetail()].filter((x): x is HTMLElement => x !== null)];
     }
     case 'curves':
@@ -161,7 +162,7 @@ function render(): void {
   }
   if (view === 'modelSummary') {
     shell = undefined;
-    const table = renderLayerTable(layerRows(report), state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); render(); }, (name) => selectLayer(name));
+    const table = renderLayerTable(layerRows(report), state.sort, state.selectedLayer, (sort) => { state.sort = sort; save(); render(); }, (name) => selectLayer(name), window.innerWidth);
     app.replaceChildren(renderOverview(report, undefined, post, { exports: false }), h('h2', {}, 'Layers'), table);
     return;
   }
@@ -251,6 +252,23 @@ window.addEventListener('message', (event: MessageEvent) => {
       matricesArrived(`${m.runId}\u0000${m.layer}`, { status: 'missing', reason: m.reason });
       return;
   }
+});
+
+/** The panel was resized: the layer table rebuilds only when other columns fit now. */
+function refitLayerTable(): void {
+  const table = document.querySelector<HTMLElement>('table.layers');
+  if (!report || !table) return;
+  if (table.dataset.shape === layerTableShape(layerRows(report), state.sort, window.innerWidth)) return;
+  if (view === 'modelSummary') render();
+  else renderPanel('layers');
+}
+
+let refitQueued = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(refitQueued);
+  refitQueued = window.setTimeout(refitLayerTable, 100);
+  // A hidden Layers panel is rebuilt at its next showing, at the width of then.
+  if (shell && state.tab !== 'layers') shell.built.delete('layers');
 });
 
 // Canvas colours come from theme variables: repaint the detail with the new palette.

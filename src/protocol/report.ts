@@ -31,6 +31,8 @@ export interface ModelInfo {
   inputShape: number[];
   /** Number of output classes of the classifier head. */
   classes: number;
+  /** Names of the output classes by index, when the model or its dataset names them. */
+  classNames?: string[];
 }
 
 export type DatasetKind = 'idx' | 'npz' | 'npy' | 'cifar' | 'image-folder';
@@ -69,6 +71,8 @@ export interface LayerCounts {
 export interface LayerStats extends LayerCounts {
   name: string;
   className: string;
+  /** Names of the nested models holding the layer, outermost first; absent or [] at the top level. */
+  path?: string[];
   outputShape: (number | null)[];
   trainableParams: number;
   /** False for layers Quench cannot analyse or prune (listed, never a crash). */
@@ -199,6 +203,8 @@ export interface AnalyzeReport extends ReportBase {
 export interface PrunedLayer {
   name: string;
   className: string;
+  /** Names of the nested models holding the layer, outermost first; absent or [] at the top level. */
+  path?: string[];
   /** The layer whose kernel was masked and the producer layer of its inputs (for AFCC). */
   targeted: boolean;
   before: LayerCounts;

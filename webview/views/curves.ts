@@ -2,6 +2,7 @@
 // accuracy vs sparsity per method plus the table of every method.
 import type { CompareReport, Report } from '../../src/protocol/report';
 import { lineChart, type Series } from '../charts';
+import { classLabel, classNamesOf } from '../classes';
 import { h } from '../dom';
 import { deltaClass, pct, points } from '../format';
 import { sfpOf } from '../layerRows';
@@ -18,12 +19,12 @@ export function renderCurves(report: Report): HTMLElement {
     ];
     parts.push(lineChart(snrSeries, { title: 'SNR vs depth (∞ not drawn)', xLabel: 'layer', yLabel: 'SNR', categories: names }));
   }
-  const labels = report.kind !== 'inspect' ? report.dataset.labelNames : undefined;
+  const names = classNamesOf(report);
   const perClass: Series[] = [];
   if (report.kind === 'prune') perClass.push({ name: 'before', points: report.accuracy.before.perClass.map((v, c) => [c, v]) }, { name: 'after', points: report.accuracy.after.perClass.map((v, c) => [c, v]) });
   if (report.kind === 'eval') perClass.push({ name: 'top-1', points: report.accuracy.perClass.map((v, c) => [c, v]) });
   if (perClass.length && perClass[0].points.length) {
-    const categories = perClass[0].points.map((_, c) => labels?.[c] ?? String(c));
+    const categories = perClass[0].points.map((_, c) => classLabel(c, names));
     parts.push(lineChart(perClass, { title: 'Accuracy per class', xLabel: 'class', yLabel: 'top-1', categories, yRange: [0, 1], pointsOnly: categories.length > 30 }));
   }
   if (report.kind === 'compare') parts.push(...renderCompare(report));

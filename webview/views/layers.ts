@@ -1,6 +1,8 @@
 // The sortable per-layer table. Clicking a row selects the layer (detail below, editor beside).
+// Its columns fit the panel's width (layerColumns.ts); in model order, layers of nested models and
+// blocks sit indented under a row naming their group.
 import { bar, h } from '../dom';
-import { fixed, int, macs, pct, shape, snr } from '../format';
+import { fitColumns, INDENT_PX, informativeColumns, type ColumnId, type LayerColumn, type TableLayout } from '../layerColumns';
 import { sortRows, type LayerRow, type SortKey } from '../layerRows';
 
 export interface TableSort {
@@ -8,55 +10,62 @@ export interface TableSort {
   descending: boolean;
 }
 
-const COLUMNS: { key: SortKey; label: string; numeric: boolean; sfp?: boolean }[] = [
-  { key: 'name', label: 'Layer', numeric: false },
-  { key: 'className', label: 'Class', numeric: false },
-  { key: 'order', label: 'Output shape', numeric: false },
-  { key: 'params', label: 'Params', numeric: true },
-  { key: 'sparsityBefore', label: 'Sparsity before', numeric: true },
-  { key: 'sparsityAfter', label: 'Sparsity after', numeric: true },
-  { key: 'filtersAfter', label: 'Filters', numeric: true },
-  { key: 'macs', label: 'MACs', numeric: true },
-  { key: 'readout', label: 'Readout top-1', numeric: true, sfp: true },
-  { key: 'labels', label: 'Mean |L(f)|', numeric: true, sfp: true },
-  { key: 'noise', label: 'Noise', numeric: true, sfp: true },
-  { key: 'snr', label: 'SNR', numeric: true, sfp: true },
-];
+/** What decides the table's shape at a width: a resize that keeps it need not rebuild the table. */
+export function layerTableShape(rows: LayerRow[], sort: TableSort, widthPx: number): string {
+  return shapeOf(fitColumns(informativeColumns(rows), rows, widthPx, sort.key === 'order'));
+}
 
-export function renderLayerTable(rows: LayerRow[], sort: TableSort, selected: string | undefined, onSort: (s: TableSort) => void, onSelect: (name: string) => void): HTMLElement {
-  const hasSfp = rows.some((r) => r.sfp);
-  const hasAfter = rows.some((r) => r.sparsityAfter !== undefined);
-  const hasShape = rows.some((r) => r.outputShape);
-  const columns = COLUMNS.filter((c) => (hasSfp || !c.sfp) && (hasAfter || c.key !== 'sparsityAfter') && (hasShape || c.label !== 'Output shape'));
+const shapeOf = (layout: TableLayout): string => `${layout.compact ? 'compact' : 'wide'}:${layout.columns.map((c) => c.id).join(',')}`;
+
+function cell(column: LayerColumn, r: LayerRow, grouped: boolean): HTMLElement | string {
+  const text = column.text(r);
+  switch (column.id) {
+    case 'name': {
+      const name = h('span', { class: 'layer-name', title: r.name }, grouped ? r.label : r.name);
+      if (grouped && r.group.length) name.style.paddingLeft = `${r.group.length * INDENT_PX}px`;
+      return h('span', { class: 'name-cell' }, name, r.targeted ? h('span', { class: 'tag', title: 'targeted by pruning' }, 'pruned') : null);
+    }
+    case 'sparsityBefore':
+    case 'sparsityAfter': {
+      const value = column.id === 'sparsityBefore' ? r.sparsityBefore : r.sparsityAfter;
+      return value === undefined ? '' : h('span', { class: 'bar-cell' }, bar(value, column.id === 'sparsityBefore' ? 'before' : 'after'), text);
+    }
+    default:
+      return text;
+  }
+}
+
+export function renderLayerTable(rows: LayerRow[], sort: TableSort, selected: string | undefined, onSort: (s: TableSort) => void, onSelect: (name: string) => void, widthPx: number): HTMLElement {
+  const grouped = sort.key === 'order';
+  const layout = fitColumns(informativeColumns(rows), rows, widthPx, grouped);
+  const { columns, compact } = layout;
   const head = h('tr', {}, ...columns.map((c) => {
-    const active = sort.key === c.key && c.label !== 'Output shape';
+    const active = sort.key === c.sort && (c.id !== 'shape' || sort.key !== 'order');
     return h('th', {
-      class: `${c.numeric ? 'num' : ''} sortable`, scope: 'col', 'aria-sort': active ? (sort.descending ? 'descending' : 'ascending') : 'none', tabindex: 0,
-      onclick: () => onSort({ key: c.label === 'Output shape' ? 'order' : c.key, descending: active ? !sort.descending : c.numeric }),
+      class: `${c.numeric ? 'num' : ''} sortable`, scope: 'col', title: c.title, 'data-col': c.id, 'aria-sort': active ? (sort.descending ? 'descending' : 'ascending') : 'none', tabindex: 0,
+      onclick: () => onSort({ key: c.sort, descending: active ? !sort.descending : c.numeric }),
+      onkeydown: (e: Event) => { if ((e as KeyboardEvent).key === 'Enter') onSort({ key: c.sort, descending: active ? !sort.descending : c.numeric }); },
     }, c.label, active ? (sort.descending ? ' ▾' : ' ▴') : '');
   }));
   const body = h('tbody');
+  let group = '';
   for (const i of sortRows(rows, sort.key, sort.descending)) {
     const r = rows[i];
-    const cells: Record<string, HTMLElement | string> = {
-      Layer: h('span', {}, r.name, r.targeted ? h('span', { class: 'tag', title: 'targeted by pruning' }, 'pruned') : null),
-      Class: r.className,
-      'Output shape': r.outputShape ? shape(r.outputShape) : '',
-      Params: r.params === undefined ? '' : int(r.params),
-      'Sparsity before': r.sparsityBefore === undefined ? '' : h('span', { class: 'bar-cell' }, bar(r.sparsityBefore, 'before'), pct(r.sparsityBefore)),
-      'Sparsity after': r.sparsityAfter === undefined ? '' : h('span', { class: 'bar-cell' }, bar(r.sparsityAfter, 'after'), pct(r.sparsityAfter)),
-      Filters: r.filtersBefore === null || r.filtersBefore === undefined ? '—' : r.filtersAfter !== undefined && r.filtersAfter !== r.filtersBefore ? `${r.filtersBefore} → ${r.filtersAfter}` : String(r.filtersBefore),
-      MACs: r.macs === undefined ? '' : macs(r.macs),
-      'Readout top-1': r.sfp ? pct(r.sfp.readoutAccuracy, 2) : '',
-      'Mean |L(f)|': r.sfp ? fixed(r.sfp.meanLabels) : '',
-      Noise: r.sfp ? fixed(r.sfp.meanNoise) : '',
-      SNR: r.sfp ? snr(r.sfp.snrA) : '',
-    };
+    const key = r.group.join('/');
+    if (grouped && key !== group) {
+      group = key;
+      if (r.group.length) {
+        const label = h('div', { class: 'group-label', title: r.group.join(' / ') }, r.group.join(' › '));
+        label.style.paddingLeft = `${(r.group.length - 1) * INDENT_PX}px`;
+        body.appendChild(h('tr', { class: 'group', 'data-group': key }, h('td', { colspan: columns.length }, label)));
+      }
+    }
     const select = () => onSelect(r.name);
     body.appendChild(h('tr', {
-      class: `${r.name === selected ? 'selected' : ''} ${r.sfp ? 'analysed' : ''}`, tabindex: 0, 'data-layer': r.name, 'aria-selected': r.name === selected ? 'true' : 'false',
+      class: `layer ${r.name === selected ? 'selected' : ''} ${r.sfp ? 'analysed' : ''}`, tabindex: 0, 'data-layer': r.name, 'aria-selected': r.name === selected ? 'true' : 'false',
       onclick: select, onkeydown: (e: Event) => { if ((e as KeyboardEvent).key === 'Enter') select(); },
-    }, ...columns.map((c) => h('td', { class: c.numeric ? 'num' : '' }, cells[c.label]))));
+    }, ...columns.map((c) => h('td', { class: `${c.numeric ? 'num' : ''} col-${c.id}`, 'data-col': c.id as ColumnId }, cell(c, r, grouped)))));
   }
-  return h('table', { class: 'layers', 'data-testid': 'layer-table' }, h('thead', {}, head), body);
+  const table = h('table', { class: `layers${compact ? ' compact' : ''}`, 'data-testid': 'layer-table', 'data-columns': columns.map((c) => c.id).join(','), 'data-shape': shapeOf(layout) }, h('thead', {}, head), body);
+  return h('div', { class: 'table-scroll' }, table);
 }

@@ -2,6 +2,7 @@
 // AFCC connection mask to the next analysed layer (or the output), and the label-set histogram.
 import type { SfpLayer, SfpSection } from '../../src/protocol/report';
 import { barChart } from '../charts';
+import { labelSetText } from '../classes';
 import { h } from '../dom';
 import { fixed, int, pct, snr } from '../format';
 import { connectionMask, labelSetSizeHistogram, maskToRgba, orderFilters, outputMask, type FilterOrder } from '../sfp/connections';
@@ -46,7 +47,7 @@ export interface SfpDetail {
  * frame first, the grid tiles per animation frame (gridCanvas), and the connection mask and
  * histogram (512 × 512 label-set intersections) in a later task.
  */
-export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: MatricesState, order: FilterOrder, onOrder: (o: FilterOrder) => void): SfpDetail {
+export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: MatricesState, order: FilterOrder, onOrder: (o: FilterOrder) => void, classNames?: string[]): SfpDetail {
   const classes = sfp.classes;
   const index = sfp.layers.indexOf(layer);
   const next = sfp.layers[index + 1];
@@ -90,7 +91,7 @@ export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: Matr
   };
   grid.addEventListener('mousemove', (e) => {
     const f = job?.filterAtClient(e.clientX, e.clientY);
-    tip.textContent = f ? `Filter #${f.index}: L(f) = {${f.labels.join(', ')}}, clusters ${f.clusters.map((c) => `{${c.join(',')}}`).join(' ') || 'none'}, noise ${f.noise < 0 ? '—' : f.noise}` : 'Point at a filter to see its label set.';
+    tip.textContent = f ? `Filter #${f.index}: L(f) = ${labelSetText(f.labels, classNames)}, clusters ${f.clusters.map((c) => labelSetText(c, classNames)).join(' ') || 'none'}, noise ${f.noise < 0 ? '—' : f.noise}` : 'Point at a filter to see its label set.';
   });
 
   const maskTitle = h('h3', {}, `AFCC connections ${layer.name} → ${next ? next.name : 'output classes'}`);
