@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Walks Prune Model…'s steps "(n/6)": step 1 picks "Choose a folder…" and types `dataDir` into
- * the workbench's file dialog; every other step keeps its default (Enter). Returns the steps seen
- * and whether the job's progress notification showed.
+ * Walks Prune Model…'s steps "(n/4)": step 1 picks "Choose a folder…" and types `dataDir` into
+ * the workbench's file dialog; every other step keeps its default (Enter; the last one starts).
+ * Returns the steps seen and whether the job's progress notification showed.
  */
 export async function acceptPruneDefaults(page, { dataDir, timeoutMs = 120_000 }) {
   const quickInput = page.locator('.quick-input-widget');
@@ -20,7 +20,7 @@ export async function acceptPruneDefaults(page, { dataDir, timeoutMs = 120_000 }
       continue;
     }
     const shown = await quickInput.innerText();
-    const step = shown.match(/\((\d)\/6\)/)?.[1];
+    const step = shown.match(/\((\d)\/\d\)/)?.[1];
     seen.push(`step ${step ?? '?'}: ${shown.split('\n').slice(0, 4).join(' | ')}`);
     if (/Use as Evaluation Data/.test(shown)) {
       // The workbench's own folder dialog: type the folder, then its OK button accepts it.

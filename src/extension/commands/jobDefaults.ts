@@ -1,10 +1,10 @@
 // A model's remembered choices with the quench.* settings filled in where nothing is remembered.
 import * as vscode from 'vscode';
 import type { PruneMethod } from '../../protocol/report';
-import type { ModelChoices } from '../state/modelSettings';
 import type { CommandDeps } from './deps';
+import type { JobDefaults } from './pruneOptions';
 
-export async function jobDefaults(deps: CommandDeps, modelPath: string): Promise<ModelChoices & { method: PruneMethod; readoutEpochs: number; finetuneEpochs: number }> {
+export async function jobDefaults(deps: CommandDeps, modelPath: string): Promise<JobDefaults> {
   const config = vscode.workspace.getConfiguration('quench');
   const remembered = await deps.settings.get(modelPath);
   return {
