@@ -1,6 +1,8 @@
 // Activation: a wiring list. Each feature registers itself and returns a Disposable.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { installedBackendModules } from './commands/installBackend';
+import { registerBackendStatus } from './client/backendStatus';
 import { registerEditorFeatures } from './editor';
 import { EngineClient } from './client/client';
 import { JobRunner } from './jobs/runner';
@@ -16,7 +18,7 @@ import type { PanelControllerApi } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
-  const engine = new EngineClient(context.extensionPath, log);
+  const engine = new EngineClient(context.extensionPath, log, installedBackendModules(context));
   const runs = new RunStore();
   const index = new ModelIndex(engine, log);
   const inspections = new InspectCache(engine);
@@ -32,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerModelsView(index, inspections, runs),
     registerActiveModelContext(index),
     registerCommands(deps),
+    registerBackendStatus(engine),
     registerEditorFeatures(context, { runs, engine, inspections, showLayer: (modelPath, layer) => showLayer(deps, modelPath, layer) }),
   );
   void index.refresh();

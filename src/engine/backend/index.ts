@@ -1,5 +1,7 @@
 // Chooses the TensorFlow.js backend: native TensorFlow (@tensorflow/tfjs-node) when it is installed,
 // else WebAssembly (fast inference), else the pure-JS cpu backend. QUENCH_BACKEND forces one.
+// tfjs-node is looked for beside the engine and then in the QUENCH_EXTRA_MODULES folders, where
+// the extension's "Install Faster Backend" command puts it (a .vsix cannot carry it).
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +15,8 @@ const loaders: Record<BackendName, () => boolean> = {
   cpu: () => true,
 };
 const registered: Partial<Record<BackendName, boolean>> = {};
+/** Why each place tfjs-node was looked for did not give the tensorflow backend. */
+const nativeLoadErrors: string[] = [];
 // Resolved at run time (not by the bundler), so optional packages stay optional.
 const runtimeRequire = createRequire(__filename);
 let chosen: Promise<BackendName> | undefined;
@@ -96,20 +100,50 @@ function isRegistered(name: BackendName): boolean {
 
 function backendUnavailableMessage(name: BackendName): string {
   if (name === 'tensorflow') {
-    return 'The tensorflow backend needs @tensorflow/tfjs-node, which is not installed (npm install @tensorflow/tfjs-node).';
+    const extra = nativeLoadErrors.filter((e) => !e.startsWith(NATIVE_PACKAGE));
+    return (
+      'The tensorflow backend needs @tensorflow/tfjs-node, which is not installed (npm install @tensorflow/tfjs-node, ' +
+      'or the Quench: Install Faster Backend command).' +
+      (extra.length ? ` Not loadable: ${extra.join('; ')}` : '')
+    );
   }
   return `The ${name} backend could not be loaded.`;
 }
 
-// The native addon is optional: required by name at run time so that bundles keep it external
-// and installations without it still work.
+const NATIVE_PACKAGE = '@tensorflow/tfjs-node';
+export const EXTRA_MODULES_ENV = 'QUENCH_EXTRA_MODULES';
+
+/**
+ * Where @tensorflow/tfjs-node is looked for, in order: by name (the engine's own node_modules),
+ * then inside each absolute node_modules folder listed in QUENCH_EXTRA_MODULES (path.delimiter
+ * separated). Its own dependencies (its copy of @tensorflow/tfjs) resolve from where it lies;
+ * TensorFlow.js keeps one global engine and kernel registry, so its backend serves ours.
+ */
+export function nativeBackendCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env[EXTRA_MODULES_ENV] ?? '')
+    .split(path.delimiter)
+    .map((folder) => folder.trim())
+    .filter((folder) => folder !== '' && path.isAbsolute(folder));
+  return [NATIVE_PACKAGE, ...extra.map((folder) => path.join(folder, ...NATIVE_PACKAGE.split('/')))];
+}
+
+// The native addon is optional: required at run time so that bundles keep it external and
+// installations without it still work.
 function registerNativeBackend(): boolean {
-  try {
-    runtimeRequire('@tensorflow/tfjs-node');
-    return tf.findBackendFactory('tensorflow') !== null;
-  } catch {
-    return false;
+  for (const candidate of nativeBackendCandidates()) {
+    try {
+      runtimeRequire(candidate);
+      if (tf.findBackendFactory('tensorflow') !== null) return true;
+      nativeLoadErrors.push(`${candidate}: loaded, but registered no tensorflow backend`);
+    } catch (error) {
+      nativeLoadErrors.push(`${candidate}: ${firstLine(error)}`);
+    }
   }
+  return false;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 // In Node the wasm backend must be told where its .wasm binaries are: next to its own main file

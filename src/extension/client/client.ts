@@ -1,5 +1,7 @@
 // The engine client the extension uses: an EngineConnection whose process is started from the
 // quench.nodePath / quench.backend / quench.maxMemoryMB settings and logs into the Quench channel.
+// `extraModules` (where Install Faster Backend puts @tensorflow/tfjs-node) reaches the engine as
+// QUENCH_EXTRA_MODULES.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineInfo, EngineMethod, EngineRequests } from '../../protocol/engine';
@@ -14,24 +16,27 @@ export class EngineClient implements EngineClientApi {
   private readonly connection: EngineConnection;
   private readonly subscriptions: vscode.Disposable[] = [];
   private restartWhenIdle = false;
+  private readonly started = new vscode.EventEmitter<EngineInfo>();
+  /** Fires when an engine process has started and said what it runs on. */
+  readonly onDidStart = this.started.event;
 
   constructor(
     private readonly extensionPath: string,
     private readonly log: QuenchLog,
+    private readonly extraModules?: string,
   ) {
     this.connection = new EngineConnection((handlers) => startEngineProcess(this.processOptions(), handlers), {
       log: (level, message, time) => logEngineLine(log, level, message, time),
-      ready: (info) => log.info(`Engine ready: pid ${info.pid}, backend ${info.backend}, version ${info.version}.`),
+      ready: (info) => {
+        log.info(`Engine ready: pid ${info.pid}, backend ${info.backend}, version ${info.version}.`);
+        this.started.fire(info);
+      },
       exited: (description, expected) => (expected ? log.info(description) : log.error(description)),
     });
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (!RESTART_SETTINGS.some((s) => event.affectsConfiguration(s))) return;
-        if (this.connection.pendingCount === 0) this.connection.restart();
-        else {
-          this.restartWhenIdle = true;
-          log.info('Engine settings changed; the engine restarts when the running jobs end.');
-        }
+        if (!this.restart()) log.info('Engine settings changed; the engine restarts when the running jobs end.');
       }),
     );
   }
@@ -59,7 +64,18 @@ export class EngineClient implements EngineClientApi {
     }
   }
 
+  /** Restarts the engine now when no request runs (true), else when the running ones end (false). */
+  restart(): boolean {
+    if (this.connection.pendingCount === 0) {
+      this.connection.restart();
+      return true;
+    }
+    this.restartWhenIdle = true;
+    return false;
+  }
+
   dispose(): void {
+    this.started.dispose();
     for (const s of this.subscriptions) s.dispose();
     this.connection.dispose();
   }
@@ -71,6 +87,7 @@ export class EngineClient implements EngineClientApi {
       nodePath: config.get<string>('nodePath', '').trim() || undefined,
       backend: config.get<string>('backend', 'auto'),
       maxMemoryMB: config.get<number>('maxMemoryMB', 0),
+      env: this.extraModules ? { QUENCH_EXTRA_MODULES: [this.extraModules, process.env['QUENCH_EXTRA_MODULES']].filter(Boolean).join(path.delimiter) } : undefined,
     };
     this.log.info(
       `Starting the engine: ${options.nodePath ?? 'editor runtime'}, backend ${options.backend}` +

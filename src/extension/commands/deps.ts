@@ -11,7 +11,12 @@ import type { RunStore } from '../state/runs';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
-  engine: EngineClientApi & { readonly pid: number | undefined; readonly info: EngineInfo | undefined };
+  engine: EngineClientApi & {
+    readonly pid: number | undefined;
+    readonly info: EngineInfo | undefined;
+    /** Restarts the engine now when idle (true), else when the running requests end. */
+    restart(): boolean;
+  };
   index: ModelIndex;
   inspections: InspectCache;
   runs: RunStore;

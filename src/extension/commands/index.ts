@@ -7,6 +7,7 @@ import { compareMethods } from './compareMethods';
 import type { CommandDeps } from './deps';
 import { evaluateModel } from './evaluateModel';
 import { inspectModel } from './inspectModel';
+import { installFasterBackend } from './installBackend';
 import { openExample } from './openExample';
 import { pruneModel } from './pruneModel';
 import { refreshModels } from './refreshModels';
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   'quench.refreshModels': refreshModels,
   'quench.selectDataset': selectDataset,
   'quench.openExample': openExample,
+  'quench.installFasterBackend': installFasterBackend,
   // Internal (hidden from the palette): menu helpers and read-outs for tests and other extensions.
   'quench.revealInExplorer': (_deps, node) => {
     const uri = node instanceof vscode.Uri ? node : (node as { model?: DiscoveredModel } | undefined)?.model?.uri;
