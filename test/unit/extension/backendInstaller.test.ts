@@ -1,5 +1,5 @@
 // The native-backend installer: into a temporary folder, checked in a child node, moved into
-// place; nothing left behind on any failure or cancel. A fake npm (fixtures/fake-npm.cjs) covers
+// place; nothing left behind on any failure or cancel. A fake npm (fixtures/fake-npm.mjs) covers
 // each path, and the real npm shows the failure of this machine's kind: the registry reachable,
 // libtensorflow's host not (or, on a machine with internet, a real installation).
 import { after, test } from 'node:test';
@@ -15,7 +15,7 @@ import { findNpm, type NpmCommand } from '../../../src/extension/commands/npmLoc
 import { writeFakeTfjsNode, type FakeKind } from './fakeTfjsNode';
 
 const repoRoot = path.resolve(__dirname, '../../..');
-const fakeNpmScript = path.join(__dirname, 'fixtures', 'fake-npm.cjs');
+const fakeNpmScript = path.join(__dirname, 'fixtures', 'fake-npm.mjs');
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'quench-installer-'));
 after(() => fs.rmSync(temp, { recursive: true, force: true }));
 
