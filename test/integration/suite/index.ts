@@ -9,6 +9,7 @@ import { activationTests } from './activation.test';
 import { commandTests } from './commands.test';
 import { discoveryTests } from './discovery.test';
 import { editorTests } from './editor.test';
+import { installBackendTests } from './installBackend.test';
 import { jobTests } from './jobs.test';
 import { untrustedTests } from './untrusted.test';
 import { whenClauseTests } from './whenClauses.test';
@@ -20,7 +21,7 @@ export async function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'quench-integration', mocha);
   const state = snapshotQuenchState();
   after(() => restoreWorkspace(state));
-  for (const register of [activationTests, whenClauseTests, discoveryTests, commandTests, editorTests, jobTests, untrustedTests]) register();
+  for (const register of [activationTests, whenClauseTests, discoveryTests, commandTests, editorTests, jobTests, untrustedTests, installBackendTests]) register();
 
   const failures: { title: string; error: string }[] = [];
   let passed = 0;
