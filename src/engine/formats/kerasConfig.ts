@@ -114,7 +114,8 @@ function layerEntry(layer: Json, functional: boolean, file: string): Json {
     ? modelTopology(layer, file)
     : { class_name: cls, config: layerConfig(cls, (layer['config'] ?? {}) as Json, file) };
   if (functional) {
-    entry['name'] = layer['name'] ?? (entry['config'] as Json)['name'];
+    // Kept as written (even missing): limits/graph.ts refuses an entry without its name.
+    entry['name'] = layer['name'];
     entry['inbound_nodes'] = legacyInboundNodes(layer['inbound_nodes']);
   }
   return entry;
