@@ -85,3 +85,18 @@ test('QUENCH_BACKEND=tensorflow names the extra folder and why it did not load',
     return true;
   });
 });
+
+test("the engine's TensorFlow.js computes on the backend that the extra folder's own tfjs copy registered", { skip: ownNative, timeout: 60_000 }, async () => {
+  const modules = modulesWith('working');
+  process.env['QUENCH_EXTRA_MODULES'] = modules;
+  const { initBackend } = await import('../../../src/engine/backend');
+  const tf = await import('@tensorflow/tfjs');
+  assert.equal(await initBackend(), 'tensorflow');
+  assert.deepEqual(loadedBy(path.join(modules, '@tensorflow', 'tfjs-node')), [process.pid]);
+  const before = tf.memory().numTensors;
+  const sum = tf.tidy(() => tf.tensor2d([[1, 2], [3, 4]]).matMul(tf.tensor2d([[1], [1]])).square().sum());
+  assert.equal((await sum.data())[0], 58);
+  sum.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.getBackend(), 'tensorflow');
+});
