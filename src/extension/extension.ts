@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerActiveModelContext(index),
     registerCommands(deps),
     registerBackendStatus(engine),
-    registerEditorFeatures(context, { runs, engine, inspections, showLayer: (modelPath, layer) => showLayer(deps, modelPath, layer) }),
+    registerEditorFeatures(context, { runs, engine, inspections, models: index, showLayer: (modelPath, layer) => showLayer(deps, modelPath, layer) }),
   );
   void index.refresh();
 }

@@ -1,6 +1,6 @@
-// Where layers sit in text: layer entries of a model.json / Keras config.json, and source lines
-// that name a layer (`name='conv3'`, `name: "conv3"`). Pure (offsets and line numbers only),
-// so the CodeLens, hover and panel→editor reveal share it and it is unit-tested in Node.
+// Where layers sit in a model.json / Keras config.json: the layer entries, by offset. Pure, so the
+// CodeLens, hover and panel→editor reveal share it and it is unit-tested in Node. (Layers in
+// Python / JS / TS code are found by tree-sitter: src/extension/source.)
 import { member, parseJsonWithOffsets, type JsonNode } from './jsonOffsets';
 
 export interface LayerEntry {
@@ -41,28 +41,6 @@ export function locateModelJsonLayers(text: string): LayerEntry[] {
   };
   visit(root, false);
   return found;
-}
-
-export interface SourceMention {
-  name: string;
-  line: number;
-  character: number;
-}
-
-const NAME_ARGUMENT = /\bname\s*[=:]\s*(['"`])([^'"`\n]{1,200})\1/g;
-
-/** Lines of Python / JS / TS that give a known layer its name. */
-export function locateSourceLayerNames(text: string, layerNames: ReadonlySet<string>): SourceMention[] {
-  const mentions: SourceMention[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((lineText, line) => {
-    NAME_ARGUMENT.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = NAME_ARGUMENT.exec(lineText)) !== null) {
-      if (layerNames.has(m[2])) mentions.push({ name: m[2], line, character: m.index });
-    }
-  });
-  return mentions;
 }
 
 /** Line and column of an offset (for turning LayerEntry offsets into editor positions). */

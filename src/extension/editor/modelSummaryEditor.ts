@@ -1,9 +1,12 @@
 // Binary .h5 / .keras files open in a read-only summary (the layers table) with Prune and
-// Analyze buttons, instead of VS Code's "binary file" notice.
+// Analyze buttons, instead of VS Code's "binary file" notice. A model.json may open in it too
+// (Open With…, or the lens of a one-line model.json): a second view type whose package.json
+// priority is "option", so JSON files keep the text editor.
 import * as vscode from 'vscode';
 import { buildWebviewHtml, webviewOptions } from '../panel/html';
 import { parseWebviewMessage } from '../panel/webviewMessages';
 import type { InspectCache } from '../models/inspectCache';
+import { MODEL_JSON_SUMMARY_VIEW_TYPE } from './modelJsonLenses';
 
 export const MODEL_SUMMARY_VIEW_TYPE = 'quench.modelSummary';
 
@@ -31,5 +34,8 @@ export function registerModelSummaryEditor(context: vscode.ExtensionContext, ins
       panel.onDidDispose(() => subscription.dispose());
     },
   };
-  return vscode.window.registerCustomEditorProvider(MODEL_SUMMARY_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true });
+  return vscode.Disposable.from(
+    vscode.window.registerCustomEditorProvider(MODEL_SUMMARY_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),
+    vscode.window.registerCustomEditorProvider(MODEL_JSON_SUMMARY_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),
+  );
 }

@@ -2,19 +2,15 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { workspaceRoot } from './helpers';
+import { extensionPath, scratch, workspaceRoot } from './helpers';
+import { lensesOf, sourceLensTests, until } from './sourceLenses.test';
 
 const exampleModel = () => path.join(workspaceRoot(), 'fashion-vgg', 'model.json');
 const exampleH5 = () => path.join(workspaceRoot(), 'fashion-vgg', 'fashion-vgg.h5');
 
-/** Polls a provider command until it yields something (the first call waits on an engine inspect). */
-async function until<T>(get: () => Thenable<T[] | undefined>, timeoutMs = 120_000): Promise<T[]> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const items = (await get()) ?? [];
-    if (items.length > 0 || Date.now() > end) return items;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+function activeCustomViewType(): string | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input.viewType : undefined;
 }
 
 export function editorTests(): void {
@@ -22,15 +18,47 @@ export function editorTests(): void {
     before(function () {
       if (!fs.existsSync(exampleModel())) this.skip();
     });
+    afterEach(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
 
-    it('model.json shows a CodeLens per layer with its parameter count', async () => {
+    it('a model.json written on one line gets exactly one lens, on line 1, that opens the model summary', async () => {
       const uri = vscode.Uri.file(exampleModel());
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-      const lenses = await until(() => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri));
+      const lenses = await until(() => lensesOf(uri));
+      assert.equal(lenses.length, 1, JSON.stringify(lenses.map((l) => l.command?.title)));
+      const [lens] = lenses;
+      assert.equal(lens!.range.start.line, 0);
+      assert.equal(lens!.command?.title, '23 layers · 299,744 params · open summary');
+      assert.equal(lens!.command?.command, 'quench.internal.openModelSummary');
+      await vscode.commands.executeCommand(lens!.command!.command, ...(lens!.command!.arguments ?? []));
+      assert.equal(activeCustomViewType(), 'quench.modelJsonSummary');
+    });
+
+    it('model.json keeps the text editor: the summary is an Open With… option only', async () => {
+      const uri = vscode.Uri.file(exampleModel());
+      await vscode.commands.executeCommand('vscode.open', uri);
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      assert.ok(tab?.input instanceof vscode.TabInputText, `model.json opened in ${tab?.input?.constructor.name}`);
+      assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
+      const contribution = (packageJson().contributes.customEditors as { viewType: string; priority: string; selector: { filenamePattern: string }[] }[]).find((e) => e.viewType === 'quench.modelJsonSummary');
+      assert.equal(contribution?.priority, 'option');
+      assert.deepEqual(contribution?.selector, [{ filenamePattern: 'model.json' }]);
+    });
+
+    it('a model.json with one layer entry per line gets a lens per layer, with its name and parameter count', async () => {
+      const file = scratch('multiline', 'model.json');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tiny = path.join(extensionPath(), 'test/fixtures/tiny');
+      fs.writeFileSync(file, JSON.stringify(JSON.parse(fs.readFileSync(path.join(tiny, 'model.json'), 'utf8')), null, 2));
+      fs.copyFileSync(path.join(tiny, 'group1-shard1of1.bin'), scratch('multiline', 'group1-shard1of1.bin'));
+      const uri = vscode.Uri.file(file);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const lenses = await until(() => lensesOf(uri));
       const titles = lenses.map((l) => l.command?.title ?? '');
-      // conv1: 3·3·1·32 kernel + 32 biases; output: 1152·10 without bias.
-      assert.ok(titles.some((t) => t.startsWith('320 params')), `no conv1 lens in ${JSON.stringify(titles)}`);
-      assert.ok(titles.some((t) => t.startsWith('11,520 params')), `no output lens in ${JSON.stringify(titles)}`);
+      // conv1: 3·3·1·4 kernel + 4 biases; logits: 32·10.
+      assert.ok(titles.includes('conv1 · 40 params'), JSON.stringify(titles));
+      assert.ok(titles.includes('logits · 320 params'), JSON.stringify(titles));
+      assert.equal(lenses.length, 10);
+      assert.equal(new Set(lenses.map((l) => l.range.start.line)).size, 10, 'each lens on its own line');
       assert.ok(lenses.every((l) => l.command?.command === 'quench.internal.showLayer'));
     });
 
@@ -48,10 +76,13 @@ export function editorTests(): void {
     it('a Keras .h5 opens in the read-only model summary editor', async function () {
       if (!fs.existsSync(exampleH5())) this.skip();
       await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(exampleH5()), 'quench.modelSummary');
-      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
-      assert.ok(tab?.input instanceof vscode.TabInputCustom, 'the active tab is a custom editor');
-      assert.equal((tab.input as vscode.TabInputCustom).viewType, 'quench.modelSummary');
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      assert.equal(activeCustomViewType(), 'quench.modelSummary');
     });
+
+    sourceLensTests();
   });
+}
+
+function packageJson(): { contributes: Record<string, unknown> } {
+  return JSON.parse(fs.readFileSync(path.join(extensionPath(), 'package.json'), 'utf8'));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { locateModelJsonLayers, locateSourceLayerNames, offsetToPosition } from '../../../src/extension/editor/locate';
+import { locateModelJsonLayers, offsetToPosition } from '../../../src/extension/editor/locate';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const fixtures = path.resolve(repoRoot, '../shared/fixtures/public');
@@ -50,20 +50,4 @@ test('Keras 3 config.json: nested functional model, inbound nodes ignored', () =
 
 test('invalid JSON yields no entries rather than an exception', () => {
   assert.deepEqual(locateModelJsonLayers('{"modelTopology": {"layers": [ {"class_name": "Dense", '), []);
-});
-
-test('source lines that name a known layer (Python, JS, TS)', () => {
-  const names = new Set(['conv3', 'dense_5']);
-  const py = [
-    "x = layers.Conv2D(64, 3, name='conv3')(x)",
-    'x = layers.Dense(10, name="dense_5", activation="softmax")(x)',
-    "y = layers.Dense(10, name='other')(x)",
-    "print('name=conv3')",
-  ].join('\n');
-  assert.deepEqual(locateSourceLayerNames(py, names), [
-    { name: 'conv3', line: 0, character: 25 },
-    { name: 'dense_5', line: 1, character: 21 },
-  ]);
-  const ts = "model.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, name: 'conv3' }));\r\nconst cfg = { name: `dense_5` };";
-  assert.deepEqual(locateSourceLayerNames(ts, names).map((m) => [m.name, m.line]), [['conv3', 0], ['dense_5', 1]]);
 });
