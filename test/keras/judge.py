@@ -8,10 +8,13 @@
 #   {"id": 2, "op": "accuracy", "path": "m.keras", "images": "…-images-idx3-ubyte.gz", "labels": "…"}
 #     -> {"top1": percent, "count": n}
 #   {"id": 3, "op": "versions"} -> {"keras", "tensorflow", "numpy", "h5py", "python"}
+#   {"id": 4, "op": "build_predict", "source": "model.py", "function": "build_model", "weights": "m.keras",
+#    "input": {...}, "output": "y.f32"} -> {"params", "name", "className", "layers": [{name, class}], "outputShape"}
 #   A failure answers {"id": n, "ok": false, "error": "<Type>: <message>", "traceback": "..."}.
 #
 # Anything libraries print goes to stderr: stdout carries the answers only.
 import gzip
+import importlib.util
 import json
 import os
 import re
@@ -145,7 +148,31 @@ def versions(_req):
     }
 
 
-OPS = {"load_predict": load_predict, "accuracy": accuracy, "versions": versions}
+def build_predict(req):
+    """Imports the Python file `source` (its __main__ block does not run), calls its `function`
+    (default build_model) for a model, loads `weights` into it when given (model.load_weights), and
+    predicts on `input` when given, as load_predict does."""
+    spec = importlib.util.spec_from_file_location(f"quench_judged_source_{req.get('id')}", req["source"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = getattr(module, req.get("function", "build_model"))()
+    if req.get("weights"):
+        model.load_weights(req["weights"])
+    result = {
+        "params": int(model.count_params()),
+        "name": model.name,
+        "className": model.__class__.__name__,
+        "layers": [{"name": layer.name, "class": layer.__class__.__name__} for layer in model.layers],
+    }
+    if req.get("input"):
+        x = np.fromfile(req["input"]["path"], dtype="<f4").reshape(req["input"]["shape"])
+        y = outputs_array(model.predict(x, batch_size=req.get("batch", 256), verbose=0))
+        y.tofile(req["output"])
+        result["outputShape"] = list(y.shape)
+    return result
+
+
+OPS = {"load_predict": load_predict, "accuracy": accuracy, "versions": versions, "build_predict": build_predict}
 
 
 def describe(e):
