@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { InspectCache } from '../models/inspectCache';
 import type { EngineClientApi, RunStoreApi } from '../services';
-import { latestPrune, modelFacts } from './facts';
+import { ModelFactsSource } from './facts';
 import { hoverMarkdown, lensTitle } from './layerText';
 import { locateModelJsonLayers } from './locate';
 import { MODEL_JSON_SUMMARY_VIEW_TYPE, modelJsonLenses, OPEN_SUMMARY_COMMAND, SHOW_LAYER_COMMAND } from './modelJsonLenses';
@@ -27,11 +27,12 @@ const SOURCES = ['python', 'javascript', 'javascriptreact', 'typescript', 'types
 export function registerEditorFeatures(context: vscode.ExtensionContext, deps: EditorDeps): vscode.Disposable {
   const inspect = deps.inspections;
   const changed = new vscode.EventEmitter<void>();
-  const facts = (modelPath: string) => modelFacts(modelPath, inspect, deps.runs);
+  const known = new ModelFactsSource(inspect, deps.runs);
+  const facts = (modelPath: string) => known.facts(modelPath);
   const sources = new SourceMatcher(context.extensionPath, {
     modelPaths: () => deps.models.models().map((m) => m.path),
     facts,
-    hasPruneRun: async (modelPath) => (await latestPrune(modelPath, deps.runs)) !== undefined,
+    hasPruneRun: async (modelPath) => (await known.latestPrune(modelPath)) !== undefined,
   });
   const sourceMatches = (document: vscode.TextDocument): Promise<SourceLayerMatch[]> => sources.matches(document).catch(() => []);
   const isModelText = (document: vscode.TextDocument) => /(^|[\\/])(model|config)\.json$/i.test(document.fileName);
