@@ -55,7 +55,7 @@ export async function batchSource(
   options: ResolvedOptions,
   ctx: JobContext,
 ): Promise<BatchSource> {
-  const prefixEnd = graph.firstTrainedStep();
+  const prefixEnd = graph.frozenPrefixEnd();
   const [start, end] = range;
   const count = end - start;
   const minimumBatch = Math.max(2, Math.floor(options.batchSize / 2));

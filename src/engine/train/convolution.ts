@@ -9,12 +9,14 @@ type SaveTensors = (tensors: tf.Tensor[]) => void;
 export interface ConvGeometry {
   strides: [number, number];
   padding: 'same' | 'valid';
-  /** False for the first trained layer: its input gradient is never used. */
+  /** False where nothing before the layer trains: its input gradient is never used. */
   inputGradient: boolean;
+  /** False for a frozen kernel (default true): its gradient is never used. */
+  kernelGradient?: boolean;
 }
 
 /** TF's SAME padding for one spatial axis: [before, after]. */
-function samePadding(size: number, kernel: number, stride: number): [number, number] {
+export function samePadding(size: number, kernel: number, stride: number): [number, number] {
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + kernel - size, 0);
   const before = Math.floor(total / 2);
@@ -48,6 +50,7 @@ export function conv2dWithBias(
     } else {
       dx = tf.conv2dTranspose(dy, w, [n, h, wd, c], strides, padding);
     }
+    if (geometry.kernelGradient === false) return [dx, tf.zeros(w.shape)];
     // dW[i,j,c,f] = Σ_{n,y,x} Xpad[n, s·y+i, s·x+j, c] · dY[n,y,x,f]: a dilated valid conv with
     // channels as the batch and the batch as the channels.
     const xPadded = tf.pad(input, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);

@@ -10,7 +10,7 @@ import type { MaskSet } from '../graph/masks';
 import type { FinetuneInfo } from '../../protocol/report';
 import { batchSource } from './batches';
 import { TrainingGraph } from './graph';
-import { chainOf } from './network';
+import { networkOf } from './network';
 import { defaultTrainLayers, resolveOptions, type FinetuneOptions } from './options';
 
 export type { FinetuneOptions } from './options';
@@ -40,7 +40,7 @@ export async function finetune(
 ): Promise<FinetuneInfo> {
   const settings = resolveOptions(options);
   if (!(settings.epochs >= 1)) throw new EngineFailure('mismatch', `fine-tuning needs at least one epoch (got ${settings.epochs})`);
-  const { steps } = chainOf(model);
+  const { steps } = networkOf(model);
   const known = new Set(steps.map((s) => s.layer));
   const trainLayers = options.trainLayers ?? defaultTrainLayers(steps, masks);
   const unknown = trainLayers.filter((name) => !known.has(name));
@@ -58,7 +58,7 @@ export async function finetune(
   const optimizer = momentum ?? tf.train.adam(settings.learningRate);
   // Adam reads its plain `learningRate` field on every step; it has no setter.
   const setLearningRate = (lr: number) => (momentum ? momentum.setLearningRate(lr) : ((optimizer as unknown as { learningRate: number }).learningRate = lr));
-  const prefixEnd = graph.firstTrainedStep();
+  const prefixEnd = graph.frozenPrefixEnd();
   const history: FinetuneInfo['history'] = [];
   let best: { accuracy: number; values: tf.Tensor[] } | null = null;
   let stoppedEarly = false;

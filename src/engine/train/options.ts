@@ -1,6 +1,6 @@
 // Fine-tuning settings, their METHOD.md §8 defaults, and the default choice of layers to train.
 import type { MaskSet } from '../graph/masks';
-import type { Step } from './network';
+import { hasKernel, type Step } from './steps';
 
 export interface FinetuneOptions {
   epochs: number;
@@ -62,26 +62,49 @@ export function resolveOptions(options: FinetuneOptions): ResolvedOptions {
 
 /**
  * The paper trains the blocks on both sides of each pruned connection (METHOD.md §8, §14): every
- * masked layer, the weight layer feeding it, and the BatchNorm layers of those blocks. With no
- * masks, every layer trains.
+ * masked layer, the weight layers feeding it (back through layers without kernels, along every
+ * branch), and the BatchNorm layers of those blocks (forward from each chosen weight layer until
+ * the next one). On a chain that is the masked layer, the one before it and their BatchNorms.
+ * With no masks, every layer with parameters trains.
  */
 export function defaultTrainLayers(steps: Step[], masks: MaskSet): string[] {
-  const weighted = steps.filter((s) => s.kind === 'conv' || s.kind === 'dense').map((s) => s.layer);
-  if (masks.length === 0) return steps.filter((s) => s.kind === 'conv' || s.kind === 'dense' || s.kind === 'batchnorm').map((s) => s.layer);
+  const inOrder = (chosen: Set<string>) => [...new Set(steps.map((s) => s.layer))].filter((name) => chosen.has(name));
+  if (masks.length === 0) return inOrder(new Set(steps.filter((s) => hasKernel(s) || s.kind === 'batchnorm').map((s) => s.layer)));
+  const producer = new Map(steps.map((s) => [s.output, s]));
+  const readers = new Map<string, Step[]>();
+  for (const step of steps) for (const t of step.inputs) readers.set(t, [...(readers.get(t) ?? []), step]);
   const chosen = new Set<string>();
   for (const mask of masks) {
-    const at = weighted.indexOf(mask.layer);
-    if (at < 0) continue;
-    chosen.add(mask.layer);
-    if (at > 0) chosen.add(weighted[at - 1]);
+    const masked = steps.find((s) => s.layer === mask.layer && hasKernel(s));
+    if (!masked) continue;
+    chosen.add(masked.layer);
+    walk(masked.inputs, (t) => {
+      const step = producer.get(t);
+      if (!step) return [];
+      if (!hasKernel(step)) return step.inputs;
+      chosen.add(step.layer);
+      return [];
+    });
   }
-  // A BatchNorm layer belongs to the block of the weight layer before it.
-  let owner: string | null = null;
-  for (const step of steps) {
-    if (step.kind === 'conv' || step.kind === 'dense') owner = step.layer;
-    else if (step.kind === 'batchnorm' && owner && chosen.has(owner)) chosen.add(step.layer);
+  for (const owner of steps.filter((s) => hasKernel(s) && chosen.has(s.layer))) {
+    walk([owner.output], (t) => (readers.get(t) ?? []).filter((s) => !hasKernel(s)).map((s) => {
+      if (s.kind === 'batchnorm') chosen.add(s.layer);
+      return s.output;
+    }));
   }
-  return steps.map((s) => s.layer).filter((name) => chosen.has(name));
+  return inOrder(chosen);
+}
+
+/** Visits tensor ids from `start`, each once, following `next`. */
+function walk(start: string[], next: (tensor: string) => string[]): void {
+  const seen = new Set<string>();
+  const stack = [...start];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push(...next(t));
+  }
 }
 
 /** The engine's one seeded generator (mulberry32), for shuffles and augmentation. */

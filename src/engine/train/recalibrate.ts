@@ -27,7 +27,7 @@ export async function recalibrateBatchNorm(
   const batches = options.batches ?? 40;
   const batchSize = options.batchSize ?? 128;
   const graph = new TrainingGraph(model, [], new Set());
-  const bnLayers = graph.steps.filter((s) => s.kind === 'batchnorm').map((s) => s.layer);
+  const bnLayers = graph.batchNormLayers();
   if (bnLayers.length === 0) {
     graph.dispose();
     return [];
