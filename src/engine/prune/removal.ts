@@ -4,24 +4,26 @@ import type * as tf from '@tensorflow/tfjs';
 import type { LayerStats, StructuredInfo, StructuredLayer } from '../../protocol/report';
 import type { SfpAnalysis } from '../sfp/analyze';
 import { layerStats } from '../stats';
-import { requireLinked } from './afcc';
-import type { ModelGraph } from '../sfp/graph';
+import { requireLinked, type ModelGraph } from '../sfp/graph';
 import { labelSetsAt } from './threshold';
 
 /**
- * AFCC: filters whose SFP label set is empty at `threshold`, in the blocks feeding a targeted
- * kernel. AFCC already cut all their outgoing connections; naming them makes the removal
- * explicit and independent of the weights fine-tuning left on their incoming side.
+ * AFCC: the unit channels with an empty SFP label set at `threshold` that a targeted kernel reads,
+ * by unit name (the node starting the unit). AFCC already cut every connection from them in the
+ * targeted kernels; naming them makes the removal explicit: structured removal reports any of them
+ * that another layer still reads, instead of removing it silently.
  */
-export function emptyLabelFilters(analysis: SfpAnalysis, graph: ModelGraph, consumers: string[], threshold: number): Record<string, number[]> {
+export function emptyLabelFilters(analysis: SfpAnalysis, graph: ModelGraph, targets: string[], threshold: number): Record<string, number[]> {
   const sets = labelSetsAt(analysis, threshold);
-  const result: Record<string, number[]> = {};
-  for (const name of consumers) {
-    const producer = requireLinked(graph, name).producer!;
-    const empty = (sets.get(producer) ?? []).flatMap((labels, f) => (labels.length === 0 ? [f] : []));
-    if (empty.length > 0) result[producer] = empty;
+  const empty = new Map<string, Set<number>>();
+  for (const name of targets) {
+    for (const { unit, channel } of requireLinked(graph, name).inputUnits!) {
+      if (sets.get(unit)?.[channel]?.length !== 0) continue;
+      if (!empty.has(unit)) empty.set(unit, new Set());
+      empty.get(unit)!.add(channel);
+    }
   }
-  return result;
+  return Object.fromEntries([...empty].map(([unit, channels]) => [unit, [...channels].sort((a, b) => a - b)]));
 }
 
 /** Filters or units; for BatchNorm and other per-channel layers, the channels of the output. */

@@ -1,18 +1,25 @@
-// Structured removal: filters (conv output channels, hidden dense units) that can no longer
-// affect the output are removed physically, giving a model with fewer parameters and MACs that
-// computes the same function as the masked one. A filter is removable when
-//   - every outgoing connection (the next weight layer's inputs from it) is zero, or
-//   - every incoming weight is zero and its constant output after bias, BatchNorm and activation
-//     is exactly zero, or
-//   - the caller names it (e.g. a filter whose SFP label set is empty); that is equivalent to
-//     zeroing its outgoing connections.
-// The next layer's kernel loses the matching inputs: for a conv or dense consumer, input channel
-// f; for a dense after Flatten, the NHWC rows p·F + f for every position p.
-import * as tf from '@tensorflow/tfjs';
+// Structured removal on graphs (METHOD.md §15.5): channel groups (./groups.ts) that can no longer
+// affect the output are removed physically, giving a model of the same topology with fewer
+// parameters and MACs that computes what the masked one computes. A group is removable when
+//   - every mixing layer reading it has a zero slice for it (nothing leaves it), or
+//   - every mixing layer writing it has a zero slice for it, and the constant the group then
+//     carries (bias → activation → BatchNorm → … → merges) reaches each reader where a bias can
+//     stand for it: it is folded into the reader's bias (or into the moving mean of the
+//     BatchNorm right after a bias-free reader, or a bias is added).
+// Channels the caller names (AFCC's empty label sets, sfp-filters' losers) have had their readers'
+// slices zeroed by the masks; one that some layer still reads stays, with the reason, rather than
+// change what the model computes. Every tensor keeps at least one channel. Groups that stay
+// although part of them is dead come back with the reason.
+import type * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../core/errors';
-import { chainOf, type Step } from '../train/network';
+import { buildGraph, type GraphNode, type ModelGraph } from '../graph';
+import { deadConstants } from './deadConstants';
+import { channelGroups, keptIndices, type ChannelGroup, type ChannelGroups } from './groups';
+import { constantResponse, readLayerWeights, readsZero, seesEveryTap, writesZero, type LayerWeights } from './kernelSlices';
+import { narrowModel } from './narrowModel';
 
 export interface RemovedFilters {
+  /** Graph id of the mixing layer (nested model names, then the layer's). */
   layer: string;
   before: number;
   after: number;
@@ -20,167 +27,181 @@ export interface RemovedFilters {
   removed: number[];
 }
 
+/** A channel group that stays although part of it is dead, named by its first writer's channel. */
+export interface KeptChannel {
+  layer: string;
+  channel: number;
+  reason: string;
+}
+
 export interface StructuredResult {
   model: tf.LayersModel;
   layers: RemovedFilters[];
+  kept: KeptChannel[];
 }
 
-interface Producer {
-  index: number;
-  /** Step index of the consuming weight layer. */
-  consumer: number;
-  /** Positions per channel at the consumer's input (H·W after Flatten, else 1). */
-  positions: number;
-  /** BatchNorm / activation steps between producer and consumer (for the constant-output test). */
-  between: number[];
+/** A constant `value` on reader rows, to be added to the reader's outputs. */
+interface Fold {
+  node: string;
+  rows: number[];
+  value: number;
 }
 
-/** Weight layers whose outputs feed exactly one later weight layer through shape-preserving steps. */
-function producers(steps: Step[], kernels: (tf.Tensor | undefined)[]): Producer[] {
-  const result: Producer[] = [];
-  steps.forEach((step, index) => {
-    if (step.kind !== 'conv' && step.kind !== 'dense') return;
-    const channels = kernels[index]!.shape[kernels[index]!.shape.length - 1];
-    const between: number[] = [];
-    let flattened = false;
-    for (let j = index + 1; j < steps.length; j++) {
-      const next = steps[j];
-      if (next.kind === 'conv' || next.kind === 'dense') {
-        if (next.kind === 'conv' && flattened) return;
-        const inputs = (next.kind === 'conv' ? kernels[j]!.shape[2] : kernels[j]!.shape[0]) as number;
-        if (inputs % channels !== 0) return;
-        result.push({ index, consumer: j, positions: inputs / channels, between });
-        return;
-      }
-      if (next.kind === 'flatten') flattened = true;
-      else if (next.kind === 'globalpool') flattened = true;
-      else if (next.kind === 'batchnorm' || next.kind === 'activation') between.push(j);
-      else if (next.kind !== 'pool' && next.kind !== 'dropout') return;
+type Verdict = { remove: true; folds: Fold[] } | { remove: false; reason: string | null };
+
+const list = (names: string[]): string => [...new Set(names)].join(', ');
+const verb = (names: string[], word: string): string => (new Set(names).size === 1 ? `${word}s` : word);
+
+function readerRows(groups: ChannelGroups, reader: ChannelGroup['readers'][number]): number[] {
+  return keptIndices(groups.layouts.get(reader.tensor)!, [reader.channel]);
+}
+
+/** Whether `group` can go, and how; `constants` is computed on first need. */
+function judge(graph: ModelGraph, groups: ChannelGroups, group: ChannelGroup, named: boolean, weights: (id: string) => LayerWeights, constants: () => Map<string, Float64Array>): Verdict {
+  const readsNothing = group.readers.map((r) => readsZero(weights(r.node), readerRows(groups, r)));
+  const writesNothing = group.writers.map((w) => writesZero(weights(w.node), w.channel));
+  const deadWriters = group.writers.filter((_, i) => writesNothing[i]).map((w) => w.node);
+  const deadReaders = group.readers.filter((_, i) => readsNothing[i]).map((r) => r.node);
+  const dead = [
+    ...(named ? ['it is named for removal'] : []),
+    ...(deadWriters.length > 0 ? [`${list(deadWriters)} ${verb(deadWriters, 'write')} zeros into it`] : []),
+    ...(deadReaders.length > 0 ? [`${list(deadReaders)} ${verb(deadReaders, 'read')} nothing of it`] : []),
+  ].join(' and ');
+  if (group.pinned !== null) return { remove: false, reason: dead ? `${dead}, but ${group.pinned}` : null };
+  if (readsNothing.every(Boolean)) return { remove: true, folds: [] };
+  if (group.writers.length === 0 || deadWriters.length < group.writers.length) {
+    if (!dead) return { remove: false, reason: null };
+    const liveWriters = group.writers.filter((_, i) => !writesNothing[i]).map((w) => w.node);
+    const liveReaders = group.readers.filter((_, i) => !readsNothing[i]).map((r) => r.node);
+    const live = [
+      ...(liveWriters.length > 0 ? [`${list(liveWriters)} still ${verb(liveWriters, 'write')} it`] : []),
+      `${list(liveReaders)} still ${verb(liveReaders, 'read')} it`,
+    ].join(' and ');
+    return { remove: false, reason: `${dead}, but ${live}` };
+  }
+  const folds: Fold[] = [];
+  for (const reader of group.readers) {
+    const value = constants().get(reader.tensor)![reader.channel]!;
+    if (Number.isNaN(value)) {
+      return { remove: false, reason: `${dead}, but what it carries into ${reader.node} is not a constant (zero padding or a padded depthwise kernel on the way)` };
     }
-  });
-  return result;
+    if (value === 0) continue;
+    if (!seesEveryTap(graph.node(reader.node).layer)) {
+      return { remove: false, reason: `${dead}, but ${reader.node} reads the constant ${value.toPrecision(4)} it then carries through 'same' padding, which no bias can stand for` };
+    }
+    folds.push({ node: reader.node, rows: readerRows(groups, reader), value });
+  }
+  return { remove: true, folds };
 }
 
-function reshapeJsonLayers(topology: Record<string, unknown>): Record<string, unknown>[] {
-  const config = topology.config as Record<string, unknown>;
-  const layers = (Array.isArray(config) ? config : config.layers) as Record<string, unknown>[];
-  return layers;
+/**
+ * Groups the caller names by (node, channel of its output): a mixing layer's filter, or the channel
+ * of a unit named after the merge that starts it. Unknown nodes or channels are refused.
+ */
+function namedGroups(graph: ModelGraph, groups: ChannelGroups, remove: Record<string, number[]>): Set<ChannelGroup> {
+  const named = new Set<ChannelGroup>();
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const unknown = Object.keys(remove).filter((id) => !nodes.has(id));
+  if (unknown.length > 0) throw new EngineFailure('mismatch', `cannot remove filters of ${unknown.join(', ')}: the model has no such layer`);
+  for (const [id, filters] of Object.entries(remove)) {
+    const out = nodes.get(id)!.outputs[0]!;
+    const width = groups.layouts.get(out)!.channels;
+    const outside = filters.filter((f) => !(Number.isInteger(f) && f >= 0 && f < width));
+    if (outside.length > 0) throw new EngineFailure('mismatch', `cannot remove filters ${outside.join(', ')} of ${id}: it has ${width}`);
+    for (const f of filters) named.add(groups.groupOf(out, f));
+  }
+  return named;
+}
+
+/** Adds each fold's constant to its reader's outputs: bias, else the next BatchNorm's mean, else a new bias. */
+function applyFolds(graph: ModelGraph, folds: Fold[], weights: (id: string) => LayerWeights): Set<string> {
+  const biasAdded = new Set<string>();
+  const byNode = new Map<string, Float64Array>();
+  for (const fold of folds) {
+    const response = constantResponse(weights(fold.node), fold.rows);
+    const delta = byNode.get(fold.node) ?? new Float64Array(response.length);
+    response.forEach((r, o) => (delta[o] += fold.value * r));
+    byNode.set(fold.node, delta);
+  }
+  for (const [id, delta] of byNode) {
+    const own = weights(id);
+    const bias = own.get('bias');
+    if (bias) {
+      delta.forEach((d, o) => (bias.values[o] += d));
+      continue;
+    }
+    const next = followingBatchNorm(graph, graph.node(id));
+    if (next) {
+      const mean = weights(next.id).get('moving_mean')!;
+      delta.forEach((d, o) => (mean.values[o] -= d));
+      continue;
+    }
+    own.set('bias', { values: Float32Array.from(delta), shape: [delta.length] });
+    biasAdded.add(id);
+  }
+  return biasAdded;
+}
+
+/** The BatchNorm a bias-free linear layer feeds alone, whose moving mean can absorb a constant. */
+function followingBatchNorm(graph: ModelGraph, node: GraphNode): GraphNode | null {
+  const config = node.layer.getConfig() as Record<string, unknown>;
+  if ((config['activation'] ?? 'linear') !== 'linear') return null;
+  const consumers = graph.tensor(node.outputs[0]!).consumers;
+  if (consumers.length !== 1) return null;
+  const next = graph.node(consumers[0]!);
+  const hasMean = next.layer.weights.some((w) => w.originalName.endsWith('moving_mean'));
+  return next.className === 'BatchNormalization' && !next.shared && hasMean ? next : null;
 }
 
 export async function removeDeadFilters(
   model: tf.LayersModel,
   options: { remove?: Record<string, number[]> } = {},
 ): Promise<StructuredResult> {
-  const { steps, layers } = chainOf(model);
-  // getWeights() hands out the model's own variables: read them, never dispose them.
-  const weights = layers.map((layer) => layer.getWeights());
-  const kernels = steps.map((step, i) => (step.kind === 'conv' || step.kind === 'dense' ? weights[i][0] : undefined));
-  const values = kernels.map((k) => k?.dataSync());
-  const links = producers(steps, kernels);
-  const removable = new Set(links.map((p) => steps[p.index].layer));
-  const unknown = Object.keys(options.remove ?? {}).filter((name) => !removable.has(name));
-  if (unknown.length > 0) {
-    throw new EngineFailure('mismatch', `cannot remove filters of ${unknown.join(', ')}: only layers whose outputs feed one later conv or dense layer can lose filters`);
+  const graph = buildGraph(model);
+  const groups = channelGroups(graph);
+  const cache = new Map<string, LayerWeights>();
+  const weights = (id: string): LayerWeights => {
+    if (!cache.has(id)) cache.set(id, readLayerWeights(graph.node(id).layer));
+    return cache.get(id)!;
+  };
+  let constants: Map<string, Float64Array> | undefined;
+  const named = namedGroups(graph, groups, options.remove ?? {});
+  const removed = new Map<ChannelGroup, Fold[]>();
+  const kept: KeptChannel[] = [];
+  for (const group of groups.groups) {
+    const verdict = judge(graph, groups, group, named.has(group), weights, () => (constants ??= deadConstants(graph, groups, weights)));
+    if (verdict.remove) removed.set(group, verdict.folds);
+    else if (verdict.reason !== null) kept.push({ ...groupName(group), reason: verdict.reason });
   }
-  const keep = new Map<number, boolean[]>();
-  for (const p of links) {
-    const channels = kernels[p.index]!.shape[kernels[p.index]!.shape.length - 1];
-    const own = values[p.index]!;
-    const next = values[p.consumer]!;
-    const nextShape = kernels[p.consumer]!.shape;
-    const nextOut = nextShape[nextShape.length - 1];
-    const nextIn = (steps[p.consumer].kind === 'conv' ? nextShape[2] : nextShape[0]) as number;
-    const taps = next.length / (nextIn * nextOut);
-    const named = new Set(options.remove?.[steps[p.index].layer] ?? []);
-    const alive: boolean[] = [];
-    for (let f = 0; f < channels; f++) {
-      let incoming = false;
-      for (let i = f; i < own.length && !incoming; i += channels) incoming = own[i] !== 0;
-      // Consumer input r belongs to channel r mod F (NHWC flatten: r = p·F + f); the consumer
-      // kernel is [taps, inputs, outputs] in row-major order.
-      let outgoing = false;
-      for (let a = 0; a < taps && !outgoing; a++) {
-        for (let r = f; r < nextIn && !outgoing; r += channels) {
-          const base = (a * nextIn + r) * nextOut;
-          for (let o = 0; o < nextOut && !outgoing; o++) outgoing = next[base + o] !== 0;
-        }
-      }
-      const silent = !incoming && constantOutput(steps, weights, p, f) === 0;
-      alive.push(!named.has(f) && outgoing && !silent);
-    }
-    if (!alive.some(Boolean)) alive[0] = true;
-    if (alive.some((a) => !a)) keep.set(p.index, alive);
-  }
-  return rebuild(model, steps, weights, keep, links);
-}
-
-/** The filter's output when all its incoming weights are zero: bias → BatchNorm → activation. */
-function constantOutput(steps: Step[], weights: tf.Tensor[][], p: Producer, f: number): number {
-  const step = steps[p.index] as Extract<Step, { kind: 'conv' | 'dense' }>;
-  let v = step.hasBias ? weights[p.index][1].dataSync()[f] : 0;
-  const act = (a: string) => (a === 'relu' || a === 'relu6' ? Math.max(0, v) : a === 'linear' ? v : NaN);
-  v = act(step.activation);
-  for (const j of p.between) {
-    const s = steps[j];
-    if (s.kind === 'batchnorm') {
-      const w = weights[j].map((t) => t.dataSync());
-      let i = 0;
-      const gamma = s.hasScale ? w[i++][f] : 1;
-      const beta = s.hasCenter ? w[i++][f] : 0;
-      v = gamma * (v - w[i][f]) / Math.sqrt(w[i + 1][f] + s.epsilon) + beta;
-    } else if (s.kind === 'activation') {
-      v = act(s.activation);
+  // A tensor needs at least one channel: its first group stays.
+  for (const [tensor, layout] of groups.layouts) {
+    const all = Array.from({ length: layout.channels }, (_, c) => groups.groupOf(tensor, c));
+    if (all.length > 0 && all.every((g) => removed.has(g))) {
+      removed.delete(all[0]!);
+      kept.push({ ...groupName(all[0]!), reason: `${tensor} needs at least one channel` });
     }
   }
-  return v;
+  const biasAdded = applyFolds(graph, [...removed.values()].flat(), weights);
+  const keptChannels = new Map(
+    [...groups.layouts].map(([tensor, layout]) => [tensor, Array.from({ length: layout.channels }, (_, c) => c).filter((c) => !removed.has(groups.groupOf(tensor, c)))]),
+  );
+  const layers: RemovedFilters[] = [];
+  for (const node of graph.nodes) {
+    if (node.capability.role !== 'mixing') continue;
+    const out = node.outputs[0]!;
+    const before = groups.layouts.get(out)!.channels;
+    const stays = new Set(keptChannels.get(out)!);
+    if (stays.size < before) {
+      layers.push({ layer: node.id, before, after: stays.size, removed: Array.from({ length: before }, (_, c) => c).filter((c) => !stays.has(c)) });
+    }
+  }
+  const narrow = await narrowModel(model, graph, groups, { kept: keptChannels, weights, biasAdded });
+  return { model: narrow, layers, kept };
 }
 
-async function rebuild(
-  model: tf.LayersModel,
-  steps: Step[],
-  weights: tf.Tensor[][],
-  keep: Map<number, boolean[]>,
-  links: Producer[],
-): Promise<StructuredResult> {
-  const topology = model.toJSON(null, false) as Record<string, unknown>;
-  const jsonLayers = reshapeJsonLayers(topology);
-  const report: RemovedFilters[] = [];
-  const newWeights = new Map<string, tf.Tensor[]>();
-  const indices = (alive: boolean[]) => alive.flatMap((a, i) => (a ? [i] : []));
-  tf.tidy(() => {
-    steps.forEach((step, index) => {
-      let ws = weights[index];
-      const own = keep.get(index);
-      if (own && (step.kind === 'conv' || step.kind === 'dense')) {
-        const kept = tf.tensor1d(indices(own), 'int32');
-        const rank = ws[0].rank;
-        ws = [tf.gather(ws[0], kept, rank - 1), ...ws.slice(1).map((b) => tf.gather(b, kept))];
-        const config = jsonLayers.find((l) => (l.config as Record<string, unknown>).name === step.layer)!.config as Record<string, unknown>;
-        config[step.kind === 'conv' ? 'filters' : 'units'] = own.filter(Boolean).length;
-        report.push({ layer: step.layer, before: own.length, after: own.filter(Boolean).length, removed: own.flatMap((a, i) => (a ? [] : [i])) });
-        // The BatchNorm layers of this block lose the same channels.
-        const link = links.find((l) => l.index === index)!;
-        for (const j of link.between) {
-          if (steps[j].kind === 'batchnorm') newWeights.set(steps[j].layer, weights[j].map((t) => tf.keep(tf.gather(t, kept))));
-        }
-      }
-      const feeding = links.find((l) => l.consumer === index && keep.has(l.index));
-      if (feeding) {
-        const alive = keep.get(feeding.index)!;
-        const rows: number[] = [];
-        for (let p = 0; p < feeding.positions; p++) for (const f of indices(alive)) rows.push(p * alive.length + f);
-        rows.sort((a, b) => a - b);
-        const axis = step.kind === 'conv' ? 2 : 0;
-        ws = [tf.gather(ws[0], tf.tensor1d(rows, 'int32'), axis), ...ws.slice(1)];
-      }
-      if (!newWeights.has(step.layer)) newWeights.set(step.layer, ws.map((t) => tf.keep(tf.clone(t))));
-    });
-  });
-  const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] });
-  for (const layer of rebuilt.layers) {
-    const ws = newWeights.get(layer.name);
-    if (ws && ws.length > 0) layer.setWeights(ws);
-  }
-  for (const ws of newWeights.values()) tf.dispose(ws);
-  return { model: rebuilt, layers: report };
+function groupName(group: ChannelGroup): { layer: string; channel: number } {
+  const writer = group.writers[0];
+  if (writer) return { layer: writer.node, channel: writer.channel };
+  const member = group.members[0]!;
+  return { layer: member.tensor, channel: member.channel };
 }
