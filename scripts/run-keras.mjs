@@ -47,8 +47,9 @@ if (!env.python) {
 }
 
 fs.mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
-const tapFile = 'test-results/keras.tap';
-fs.rmSync(path.join(repoRoot, tapFile), { force: true });
+// This run's own TAP file (renamed to test-results/keras.tap at the end), so two runs at once
+// cannot count each other's tests.
+const tapFile = `test-results/keras.${process.pid}.tap`;
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files], {
   cwd: repoRoot,
   stdio: 'inherit',
@@ -57,6 +58,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-repo
 
 const code = await new Promise((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))));
 const tap = fs.existsSync(path.join(repoRoot, tapFile)) ? fs.readFileSync(path.join(repoRoot, tapFile), 'utf8') : '';
+if (tap) fs.renameSync(path.join(repoRoot, tapFile), path.join(repoRoot, 'test-results/keras.tap'));
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
 const [tests, pass, fail] = [count('tests'), count('pass'), count('fail')];
 const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -61,7 +61,7 @@ def history_refs(node, refs):
             refs.append(node["keras_history"][0])
         for v in node.values():
             history_refs(v, refs)
-    elif isinstance(node, list):
+    elif isinstance(node, (list, tuple)):
         for v in node:
             history_refs(v, refs)
     return refs
@@ -74,7 +74,9 @@ def is_chain(model):
     if isinstance(model, keras.Sequential):
         return True
     config = model.get_config()
-    if len(config.get("input_layers", [])) != 1 or len(config.get("output_layers", [])) != 1:
+    # Keras 3 writes a single input or output bare (["image", 0, 0]), several as a list of those.
+    count = lambda io: 1 if io and isinstance(io[0], str) else len(io or [])  # noqa: E731
+    if count(config.get("input_layers")) != 1 or count(config.get("output_layers")) != 1:
         return False
     previous = None
     for layer in config["layers"]:
