@@ -1,78 +1,90 @@
-// Inference-only copy of a Sequential model for the forward passes of evaluation and analysis:
-// every Conv2D → BatchNormalization pair folded into one convolution (W' = W·γ/√(σ²+ε),
-// b' = (b − μ)·γ/√(σ²+ε) + β), and a plain ReLU right after a linear convolution fused into it (the
-// wasm backend runs conv + bias + ReLU as one XNNPACK operator). BatchNorm was ~20% of the example
-// model's forward time on wasm; the copy computes the same values up to float rounding (softmax
-// outputs within ~1e-6). The user's model is never changed.
+// Inference-only copy of any model for the forward passes of evaluation and analysis: flat (one
+// layer per graph node, nested models dissolved, flatModel.ts), with every convolution →
+// BatchNormalization pair folded into one convolution (W' = W·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β;
+// per output channel for a depthwise kernel, into the pointwise kernel of a separable one) and a
+// plain ReLU right after a linear convolution fused into it (the wasm backend runs conv + bias +
+// ReLU as one XNNPACK operator). BatchNorm was ~20% of the example model's forward time on wasm;
+// the copy computes the same values up to float rounding (softmax outputs within ~1e-6). The
+// user's model is never changed.
 import * as tf from '@tensorflow/tfjs';
+import { buildGraph, type GraphNode, type ModelGraph } from '../graph';
+import { buildFlatModel, layerConfigs, type FlatLayer, type LayerJson } from './flatModel';
 
 export interface FoldedModel {
+  /** Flat functional model; its outputs are the original's. */
   model: tf.LayersModel;
-  /** Layer name in the folded model for a layer name of the original (a folded layer → its conv). */
-  layerName(original: string): string;
+  /**
+   * Layer name in the copy whose output is a graph tensor of the original: a node id (a top-level
+   * layer's name, `base/conv1` inside a nested model) or `input:<name>`; a folded layer → its conv.
+   */
+  layerName(id: string): string;
   dispose(): void;
-}
-
-interface LayerJson {
-  class_name: string;
-  config: Record<string, unknown>;
 }
 
 export interface FoldOptions {
   /**
-   * Layers whose own output must stay observable in the copy (feature cuts): a ReLU is not fused
-   * into a convolution when the pre-activation output (the conv or its BatchNorm) is one of them.
+   * Graph tensors whose values must stay observable in the copy (feature cuts): a BatchNorm is not
+   * folded into a convolution whose own output is one of them, and a ReLU is not fused when the
+   * pre-activation output (the conv or its BatchNorm) is. The model's outputs always are.
    */
   observe?: Iterable<string>;
+  /** The model's graph, when the caller has it already. */
+  graph?: ModelGraph;
 }
 
-/** The folded copy, or null when there is nothing to fold or the model is not a plain Sequential. */
-export async function foldForInference(model: tf.LayersModel, options: FoldOptions = {}): Promise<FoldedModel | null> {
-  if (model.getClassName() !== 'Sequential') return null;
-  const observed = new Set(options.observe ?? []);
-  const topology = model.toJSON(null, false) as unknown as { config: { layers: LayerJson[] } };
-  const configs = topology.config.layers;
-  const layers = model.layers;
-  if (configs.length !== layers.length) return null;
-  const keep: LayerJson[] = [];
-  const weights = new Map<string, tf.Tensor[]>();
-  const renamed = new Map<string, string>();
+const FOLDING_CONVS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
+
+/** The flat inference copy of `model`, folded where the rules above allow. */
+export async function foldForInference(model: tf.LayersModel, options: FoldOptions = {}): Promise<FoldedModel> {
+  const graph = options.graph ?? buildGraph(model);
+  const observed = new Set([...(options.observe ?? []), ...graph.outputs]);
+  const configs = layerConfigs(model);
+  const layers: FlatLayer[] = [];
+  const aliases = new Map<string, string>();
   const created: tf.Tensor[] = [];
+  /** The single consumer of a node's output when it is not observed, else null. */
+  const onlyConsumer = (node: GraphNode): GraphNode | null => {
+    const tensor = graph.tensor(node.outputs[0]!);
+    return !observed.has(tensor.id) && tensor.consumers.length === 1 ? graph.node(tensor.consumers[0]!) : null;
+  };
   try {
-    for (let i = 0; i < layers.length; i++) {
-      const layer = layers[i];
-      if (layer.getClassName() !== 'Conv2D' || !linear(configs[i]) || configs[i].config['data_format'] === 'channels_first') {
-        keep.push(configs[i]);
-        weights.set(layer.name, layer.getWeights());
-        continue;
+    for (const node of graph.nodes) {
+      if (aliases.has(node.id)) continue;
+      const json = configs.get(node.layer);
+      if (!json) throw new Error(`no serialised config for layer ${node.id}`);
+      let config = json.config;
+      let weights = node.layer.getWeights();
+      if (FOLDING_CONVS.has(node.className) && linear(json) && config['data_format'] !== 'channels_first') {
+        let last = node; // the node whose output the folded conv now produces
+        const bn = onlyConsumer(node);
+        const bnJson = bn && configs.get(bn.layer);
+        if (bn && bnJson && foldableBatchNorm(bnJson)) {
+          const [kernel, bias] = foldedWeights(node, bn);
+          created.push(kernel, bias);
+          // A separable conv keeps its depthwise kernel; the pointwise one takes the factor.
+          weights = node.className === 'SeparableConv2D' ? [weights[0]!, kernel, bias] : [kernel, bias];
+          config = { ...config, use_bias: true };
+          aliases.set(bn.id, node.id);
+          last = bn;
+        }
+        const relu = onlyConsumer(last);
+        if (relu && plainRelu(configs.get(relu.layer))) {
+          config = { ...config, activation: 'relu' };
+          aliases.set(relu.id, node.id);
+        }
       }
-      const convClass = configs[i].class_name;
-      let config = configs[i].config;
-      let convWeights = layer.getWeights();
-      let last = layer; // the layer whose output the folded conv now produces
-      const bn = layers[i + 1];
-      if (bn && foldableBatchNorm(bn, configs[i + 1])) {
-        const [kernel, bias] = foldedWeights(layer, bn);
-        created.push(kernel, bias);
-        convWeights = [kernel, bias];
-        config = { ...config, use_bias: true };
-        renamed.set(bn.name, layer.name);
-        last = bn;
-        i++;
-      }
-      const activation = layers[i + 1];
-      if (activation && plainRelu(configs[i + 1]) && !observed.has(last.name) && !observed.has(layer.name)) {
-        config = { ...config, activation: 'relu' };
-        renamed.set(activation.name, layer.name);
-        i++;
-      }
-      keep.push({ class_name: convClass, config });
-      weights.set(layer.name, convWeights);
+      layers.push({ node: node.id, json: { class_name: json.class_name, config }, weights, inputs: node.inputs });
     }
-    if (renamed.size === 0) return null;
-    const folded = await tf.models.modelFromJSON({ modelTopology: { ...topology, config: { ...topology.config, layers: keep } } as unknown as tf.io.ModelJSON['modelTopology'] });
-    for (const l of folded.layers) l.setWeights(weights.get(l.name) ?? []);
-    return { model: folded, layerName: (name) => renamed.get(name) ?? name, dispose: () => folded.dispose() };
+    const flat = await buildFlatModel(`${model.name}_inference`, graph, layers, aliases);
+    return {
+      model: flat.model,
+      layerName(id) {
+        const name = flat.layerOf.get(id);
+        if (name === undefined) throw new Error(`The model graph has no tensor "${id}".`);
+        return name;
+      },
+      dispose: () => flat.model.dispose(),
+    };
   } finally {
     created.forEach((t) => t.dispose());
   }
@@ -82,8 +94,8 @@ function linear(json: LayerJson): boolean {
   return (json.config['activation'] ?? 'linear') === 'linear';
 }
 
-function foldableBatchNorm(bn: tf.layers.Layer, json: LayerJson): boolean {
-  if (bn.getClassName() !== 'BatchNormalization') return false;
+function foldableBatchNorm(json: LayerJson): boolean {
+  if (json.class_name !== 'BatchNormalization') return false;
   const axis = json.config['axis'];
   return axis === -1 || axis === 3 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3));
 }
@@ -97,19 +109,29 @@ function plainRelu(json: LayerJson | undefined): boolean {
   return (c['max_value'] ?? null) === null && !c['negative_slope'] && !c['threshold'];
 }
 
-function foldedWeights(conv: tf.layers.Layer, bn: tf.layers.Layer): [tf.Tensor, tf.Tensor] {
-  const config = bn.getConfig() as { center?: boolean; scale?: boolean; epsilon?: number };
-  const bnWeights = bn.getWeights();
+/**
+ * The kernel carrying the output channels (a SeparableConv2D's pointwise one) and the bias, with
+ * the BatchNorm folded in. The factor scales each output channel: the last axis of a Conv2D or
+ * pointwise kernel; for a depthwise kernel [kh, kw, C, m], output channel c·m + j, so the factor
+ * is laid out as [C, m].
+ */
+function foldedWeights(conv: GraphNode, bn: GraphNode): [tf.Tensor, tf.Tensor] {
+  const config = bn.layer.getConfig() as { center?: boolean; scale?: boolean; epsilon?: number };
+  const bnWeights = bn.layer.getWeights();
   let k = 0;
-  const gamma = config.scale === false ? null : bnWeights[k++];
-  const beta = config.center === false ? null : bnWeights[k++];
-  const mean = bnWeights[k++];
-  const variance = bnWeights[k++];
-  const [kernel, bias] = conv.getWeights();
+  const gamma = config.scale === false ? null : bnWeights[k++]!;
+  const beta = config.center === false ? null : bnWeights[k++]!;
+  const mean = bnWeights[k++]!;
+  const variance = bnWeights[k++]!;
+  const convWeights = conv.layer.getWeights();
+  const at = conv.className === 'SeparableConv2D' ? 1 : 0;
+  const kernel = convWeights[at]!;
+  const bias = convWeights[at + 1];
   return tf.tidy(() => {
     let factor = tf.rsqrt(tf.add(variance, config.epsilon ?? 1e-3));
     if (gamma) factor = tf.mul(factor, gamma);
-    const w = tf.mul(kernel, factor); // broadcast over the output channels (last axis)
+    const perChannel = conv.className === 'DepthwiseConv2D' ? factor.reshape(kernel.shape.slice(2)) : factor;
+    const w = tf.mul(kernel, perChannel);
     let b = tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), factor);
     if (beta) b = tf.add(b, beta);
     return [w, b];

@@ -1,12 +1,15 @@
-// Forward passes over a dataset for evaluation and the SFP features: chosen outputs of a model,
-// batch by batch, in dataset order. After prepare() the passes run on an inference copy (BatchNorm
-// and ReLU folded into the convolutions, fold.ts) and, where it pays, a helper thread takes a batch
-// whenever it has fewer than two waiting while this thread computes the others (forwardWorker.ts) —
-// two cores instead of one.
+// Forward passes over a dataset for evaluation and the SFP features: chosen graph tensors of a
+// model (any node's output, inside nested models too), batch by batch, in dataset order. After
+// prepare() the passes run on a flat inference copy (BatchNorm and ReLU folded into the
+// convolutions, fold.ts) and, where it pays, a helper thread takes a batch whenever it has fewer
+// than two waiting while this thread computes the others (forwardWorker.ts) — two cores instead
+// of one.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../core/context';
+import { buildGraph, type ModelGraph } from '../graph';
 import { foldForInference, type FoldedModel } from './fold';
+import { runGraph } from './graphRun';
 import { ForwardWorker, helperThreadUseful, type ForwardOutput } from './forwardWorker';
 
 export type { ForwardOutput } from './forwardWorker';
@@ -28,30 +31,44 @@ export interface ForwardRange {
 }
 
 export class ForwardPass {
-  /** The sub-model computing the outputs on this thread (shares the layers of its source model). */
-  private sub: tf.LayersModel;
-  private folded: FoldedModel | null = null;
+  private readonly graph: ModelGraph;
+  /** The graph tensor of each output. */
+  private readonly tensors: string[];
+  /** The inference copy and its sub-model computing the outputs; null until prepare(). */
+  private copy: { folded: FoldedModel; sub: tf.LayersModel } | null = null;
   private helper: ForwardWorker | undefined;
 
-  /** Until prepare(), passes run on the model itself, on this thread. */
+  /**
+   * Outputs name graph tensors (a top-level layer's name, `base/conv1` inside a nested model), or
+   * a top-level nested model by its name (its output). Until prepare(), passes run the graph on
+   * the model's own layers, on this thread.
+   */
   constructor(readonly model: tf.LayersModel, readonly outputs: ForwardOutput[]) {
-    this.sub = subModel(model, outputs, (name) => name);
+    this.graph = buildGraph(model);
+    if (this.graph.inputs.length !== 1) throw new Error(`Forward passes need a model with one input; ${model.name} has ${this.graph.inputs.length}.`);
+    this.tensors = outputs.map((o) => outputTensor(model, this.graph, o.layer));
   }
 
   /**
-   * The inference copy (when the model folds), and a helper thread when `helper` is asked for and
-   * the backend and cores allow it. A model the worker cannot rebuild runs on one thread.
+   * The inference copy, and a helper thread when `helper` is asked for and the backend and cores
+   * allow it. A model that cannot be copied, or that the worker cannot rebuild, runs on one thread.
    */
   async prepare(ctx: JobContext, options: { helper: boolean }): Promise<void> {
-    if (!this.folded) {
-      this.folded = await foldForInference(this.model, { observe: this.outputs.map((o) => o.layer) });
-      if (this.folded) this.sub = subModel(this.folded.model, this.outputs, this.folded.layerName);
+    if (!this.copy) {
+      try {
+        const folded = await foldForInference(this.model, { observe: this.tensors, graph: this.graph });
+        const sub = tf.model({ inputs: folded.model.inputs, outputs: this.tensors.map((t) => folded.model.getLayer(folded.layerName(t)).output as tf.SymbolicTensor) });
+        this.copy = { folded, sub };
+      } catch (error) {
+        ctx.log('info', `Forward passes on the model itself, on one thread: no inference copy (${(error as Error).message}).`);
+        return;
+      }
     }
     if (this.helper || !options.helper || !helperThreadUseful()) return;
-    const folded = this.folded;
-    const outputs = folded ? this.outputs.map((o) => ({ ...o, layer: folded.layerName(o.layer) })) : this.outputs;
+    const { folded } = this.copy;
+    const outputs = this.outputs.map((o, i) => ({ ...o, layer: folded.layerName(this.tensors[i]!) }));
     try {
-      this.helper = await ForwardWorker.start(folded ? folded.model : this.model, outputs);
+      this.helper = await ForwardWorker.start(folded.model, outputs);
     } catch (error) {
       ctx.log('info', `Forward passes on one thread: the helper thread could not rebuild the model (${(error as Error).message}).`);
     }
@@ -64,17 +81,22 @@ export class ForwardPass {
   async close(): Promise<void> {
     await this.helper?.close();
     this.helper = undefined;
-    this.folded?.dispose();
-    this.folded = null;
-    this.sub = subModel(this.model, this.outputs, (name) => name);
+    this.copy?.folded.dispose();
+    this.copy = null;
   }
 
   /** The outputs for one batch on this thread, each [N, size]. */
   private compute(x: tf.Tensor): tf.Tensor2D[] {
     return tf.tidy(() => {
       const n = x.shape[0];
-      const raw = this.sub.predict(fitInput(x, this.sub), { batchSize: n });
-      const list = Array.isArray(raw) ? raw : [raw];
+      const input = this.fitInput(x);
+      let list: tf.Tensor[];
+      if (this.copy) {
+        const raw = this.copy.sub.predict(input, { batchSize: n });
+        list = Array.isArray(raw) ? raw : [raw];
+      } else {
+        list = runGraph(this.graph, input, this.tensors);
+      }
       return this.outputs.map((output, i) => {
         let t = list[i];
         if (output.pool === 'global') t = tf.mean(t as tf.Tensor4D, [1, 2]);
@@ -128,7 +150,7 @@ export class ForwardPass {
   }
 
   private async sendToHelper(helper: ForwardWorker, batchX: tf.Tensor, labels: Int32Array, offset: number): Promise<PendingRows> {
-    const input = fitInput(batchX, this.sub);
+    const input = this.fitInput(batchX);
     const x = new Float32Array(await input.data());
     const shape = input.shape;
     tf.dispose([batchX, input]);
@@ -138,6 +160,12 @@ export class ForwardPass {
       () => (entry.ready = true),
     );
     return entry;
+  }
+
+  /** Dataset batches are images [N, H, W, C]; a model taking flat vectors gets them reshaped. */
+  private fitInput(x: tf.Tensor): tf.Tensor {
+    const rank = this.graph.tensor(this.graph.inputs[0]!).shape.length + 1;
+    return x.rank === rank ? x : x.reshape([x.shape[0], -1]);
   }
 
   private async computeValues(batchX: tf.Tensor): Promise<Float32Array[]> {
@@ -169,12 +197,12 @@ interface PendingRows {
   ready: boolean;
 }
 
-function subModel(model: tf.LayersModel, outputs: ForwardOutput[], rename: (name: string) => string): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: outputs.map((o) => model.getLayer(rename(o.layer)).output as tf.SymbolicTensor) });
-}
-
-/** Dataset batches are images [N, H, W, C]; a model taking flat vectors gets them reshaped. */
-function fitInput(x: tf.Tensor, model: tf.LayersModel): tf.Tensor {
-  const rank = model.inputs[0]!.shape.length;
-  return x.rank === rank ? x : x.reshape([x.shape[0], -1]);
+/** The graph tensor an output names: a tensor id, or a top-level nested model (its output). */
+function outputTensor(model: tf.LayersModel, graph: ModelGraph, name: string): string {
+  if (graph.tensors.has(name)) return name;
+  let layer: tf.layers.Layer | undefined = model.layers.find((l) => l.name === name);
+  while (layer instanceof tf.LayersModel) layer = layer.outputs[0]!.sourceLayer;
+  const node = layer && graph.nodes.find((n) => n.layer === layer);
+  if (!node) throw new Error(`The model has no layer or graph tensor "${name}".`);
+  return node.outputs[0]!;
 }

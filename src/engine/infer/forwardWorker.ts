@@ -9,9 +9,13 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
-/** One output of the worker's forward pass: a layer's output, optionally average-pooled, flattened. */
+/** One output of a forward pass: a layer's output, optionally average-pooled, flattened. */
 export interface ForwardOutput {
-  /** Layer name in the model given to start(). */
+  /**
+   * For ForwardPass: a graph tensor id (= node id: a top-level layer's name, `base/conv1` inside a
+   * nested model) or a top-level nested model's name. For the worker: a layer name in the model
+   * given to start().
+   */
   layer: string;
   /** Average-pool window (stride = window, 'valid'), 'global' for a mean over positions, or none. */
   pool: number | 'global' | null;
