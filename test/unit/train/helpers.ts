@@ -100,3 +100,46 @@ export function weightValues(model: tf.LayersModel): Float32Array[] {
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
+
+/**
+ * A small functional graph with every layer kind the training path knows that the zoo lacks:
+ * Rescaling, ZeroPadding2D, Cropping2D, a shared 1×1 conv, the less common activations and
+ * LeakyReLU, Average/Maximum/Minimum/Concatenate, DepthwiseConv2D with multiplier 2 and stride 2,
+ * SeparableConv2D with multiplier 2, BatchNorm over a concatenation, a squeeze-excite gate
+ * (Multiply of [1, 1, C] and [H, W, C]), Dense over a feature map, GlobalMaxPooling2D, Dropout and
+ * a Softmax layer. Input 8×8×3, 5 classes.
+ */
+export function mixedGraph(seed = 1): tf.LayersModel {
+  let s = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: s++ });
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+  let x = apply(tf.layers.rescaling({ name: 'rescale', scale: 2, offset: -0.5 }), input);
+  x = apply(tf.layers.zeroPadding2d({ name: 'pad', padding: 1 }), x);
+  const k = apply(tf.layers.conv2d({ name: 'stem', filters: 8, kernelSize: 3, kernelInitializer: init(), biasInitializer: tf.initializers.randomNormal({ seed: s++, stddev: 0.1 }) }), x);
+  const act = (name: string) => apply(tf.layers.activation({ name, activation: name as 'relu' }), k);
+  const m1 = apply(tf.layers.maximum({ name: 'max_merge' }), [act('swish'), act('hardSigmoid'), act('tanh')]);
+  const m2 = apply(tf.layers.average({ name: 'avg_merge' }), [act('selu'), act('softplus'), act('softsign')]);
+  const m3 = apply(tf.layers.minimum({ name: 'min_merge' }), [act('gelu'), act('mish'), apply(tf.layers.leakyReLU({ name: 'leaky', alpha: 0.2 }), k), act('elu'), act('sigmoid'), act('relu6')]);
+  const shared = tf.layers.conv2d({ name: 'shared', filters: 8, kernelSize: 1, kernelInitializer: init() });
+  const d = apply(tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', depthwiseInitializer: init(), biasInitializer: tf.initializers.randomNormal({ seed: s++, stddev: 0.1 }) }), apply(shared, m1));
+  const sep = apply(tf.layers.separableConv2d({ name: 'sep', filters: 8, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu', depthwiseInitializer: init(), pointwiseInitializer: init() }), apply(shared, m2));
+  const pooled = apply(tf.layers.averagePooling2d({ name: 'avg_pool', poolSize: 2 }), sep);
+  const cropped = apply(tf.layers.cropping2D({ name: 'crop', cropping: [[1, 3], [2, 2]] }), m3);
+  const cat = apply(tf.layers.concatenate({ name: 'concat' }), [d, pooled, cropped]);
+  const bn = apply(tf.layers.batchNormalization({ name: 'bn', epsilon: 1e-3 }), cat);
+  const squeeze = apply(tf.layers.reshape({ name: 'se_reshape', targetShape: [1, 1, 32] }), apply(tf.layers.globalAveragePooling2d({ name: 'se_squeeze' }), bn));
+  const gate = apply(tf.layers.conv2d({ name: 'se_expand', filters: 32, kernelSize: 1, activation: 'sigmoid', kernelInitializer: init() }), squeeze);
+  const excited = apply(tf.layers.multiply({ name: 'se_excite' }), [bn, gate]);
+  const mapped = apply(tf.layers.dense({ name: 'dense_map', units: 4, kernelInitializer: init() }), excited);
+  const features = apply(tf.layers.concatenate({ name: 'features' }), [
+    apply(tf.layers.flatten({ name: 'flatten' }), apply(tf.layers.maxPooling2d({ name: 'max_pool', poolSize: 2, padding: 'same' }), mapped)),
+    apply(tf.layers.globalMaxPooling2d({ name: 'gmp' }), excited),
+  ]);
+  const logits = apply(tf.layers.dense({ name: 'logits', units: 5, kernelInitializer: init() }), apply(tf.layers.dropout({ name: 'dropout', rate: 0.2 }), features));
+  const model = tf.model({ inputs: input, outputs: apply(tf.layers.softmax({ name: 'softmax' }), logits), name: 'mixed' });
+  const random = seededRandom(seed + 99);
+  const vec = (c: number, f: () => number) => tf.tensor1d(Array.from({ length: c }, f));
+  model.getLayer('bn').setWeights([vec(32, () => 0.5 + random()), vec(32, () => random() - 0.5), vec(32, () => random() - 0.5), vec(32, () => 0.5 + random())]);
+  return model;
+}
