@@ -2,5 +2,5 @@ export { buildGraph, type GraphNode, type GraphTensor, type ModelGraph } from '.
 export { capabilityOf, type Capability, type Role } from './roles';
 export { graphUnits, type GraphUnits, type UnitChannel } from './units';
 export { classifierOf, defaultTargets } from './targets';
-export { layerById } from './layers';
+export { kernelIndexOf, layerById } from './layers';
 export type { KernelMask, MaskSet } from './masks';

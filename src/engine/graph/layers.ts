@@ -15,3 +15,8 @@ export function layerById(model: tf.LayersModel, id: string): tf.layers.Layer {
   }
   return layer;
 }
+
+/** Which of a mixing layer's weights is the kernel masks apply to: a SeparableConv2D's pointwise one. */
+export function kernelIndexOf(layer: tf.layers.Layer): number {
+  return layer.getClassName() === 'SeparableConv2D' ? 1 : 0;
+}

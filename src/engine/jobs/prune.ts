@@ -9,7 +9,6 @@ import { initBackend } from '../backend';
 import type { Dataset } from '../data/types';
 import { evaluate } from '../eval/evaluate';
 import { defaultPrunedPath, type LoadedModel } from '../formats';
-import { blocksNeeded } from '../prune/afcc';
 import { applyMasks, modelCounts } from '../prune/apply';
 import { measureLatency } from '../prune/latency';
 import type { MaskPlan } from '../prune/methods';
@@ -18,7 +17,7 @@ import { emptyLabelFilters, structuredInfo } from '../prune/removal';
 import { removeDeadFilters } from '../prune/structured';
 import { reinitialiseOutput } from '../prune/randomAfcc';
 import { sfpSection, type SfpAnalysis } from '../sfp/analyze';
-import { modelGraph, type ModelGraph } from '../sfp/graph';
+import { modelGraph, unitsNeeded, type ModelGraph } from '../sfp/graph';
 import { modelTotals } from '../stats';
 import { finetune, type FinetuneOptions as TrainFinetuneOptions } from '../train/finetune';
 import { recalibrateBatchNorm } from '../train/recalibrate';
@@ -89,7 +88,7 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
 
     const before = (await evaluate(model, data, ctx, { stage: 'evaluate-before' })).accuracy;
     watch.lap('evaluate-before');
-    const options = sfpOptions(params, { blocks: blocksNeeded(graph, targets), poolTo: null, trainData: train ?? undefined });
+    const options = sfpOptions(params, { blocks: unitsNeeded(graph, targets), poolTo: null, trainData: train ?? undefined });
     const analysis = needsSfp(method) ? await runSfp(loaded, data, options, ctx) : undefined;
     if (analysis) notes.push(...analysis.notes);
     watch.lap('sfp');

@@ -2,8 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerCounts, LayerStats } from '../../protocol/report';
 import { layerStats } from '../stats';
-import { layerById } from '../graph/layers';
-import type { KernelBlock, ModelGraph } from '../sfp/graph';
+import { kernelIndexOf, layerById } from '../graph/layers';
+import { EngineFailure } from '../core/errors';
+import { targetByName, type ModelGraph } from '../sfp/graph';
 import type { KernelValues } from './baselines';
 import type { MaskSet } from '../graph/masks';
 
@@ -11,12 +12,14 @@ import type { MaskSet } from '../graph/masks';
 export function applyMasks(model: tf.LayersModel, masks: MaskSet): void {
   for (const mask of masks) {
     const layer = layerById(model, mask.layer);
-    const [kernel, ...rest] = layer.getWeights();
+    const weights = layer.getWeights();
+    const at = kernelIndexOf(layer);
+    const kernel = weights[at]!;
     if (kernel.shape.join(',') !== mask.shape.join(',')) {
-      throw new Error(`${mask.layer}: mask shape [${mask.shape}] does not match kernel [${kernel.shape}].`);
+      throw new EngineFailure('mismatch', `${mask.layer}: mask shape [${mask.shape}] does not match kernel [${kernel.shape}]`);
     }
     const pruned = tf.tidy(() => tf.where(tf.tensor(mask.keep, mask.shape, 'bool'), kernel, tf.zerosLike(kernel)));
-    layer.setWeights([pruned, ...rest]);
+    layer.setWeights(weights.map((w, i) => (i === at ? pruned : w)));
     pruned.dispose();
   }
 }
@@ -24,20 +27,10 @@ export function applyMasks(model: tf.LayersModel, masks: MaskSet): void {
 /** The kernel values of the targeted layers, viewed as [S, F, O] for slice-based baselines. */
 export function kernelValues(graph: ModelGraph, layers: string[]): KernelValues[] {
   return layers.map((name) => {
-    const block = graph.blocks.find((b) => b.name === name);
-    if (!block) throw new Error(`No Conv2D/Dense layer named "${name}".`);
-    const kernel = block.layer.getWeights()[0];
-    const shape = kernel.shape as number[];
-    const outputs = shape[shape.length - 1];
-    const inputs = producerUnits(graph, block) ?? (block.kind === 'conv' ? shape[2] : shape[0]);
-    return { layer: name, shape, values: kernel.dataSync() as Float32Array, spatial: kernel.size / (inputs * outputs), inputs, outputs };
+    const target = targetByName(graph, name);
+    const kernel = target.layer.getWeights()[target.kernelIndex]!;
+    return { layer: name, shape: target.kernelShape, values: kernel.dataSync() as Float32Array, spatial: target.spatial, inputs: target.inputs, outputs: target.outputs };
   });
-}
-
-/** Units of the block feeding `block` (a dense after Flatten sees H·W·F rows from F filters). */
-function producerUnits(graph: ModelGraph, block: KernelBlock): number | null {
-  const producer = block.producer ? graph.blocks.find((b) => b.name === block.producer) : undefined;
-  return producer && block.link ? producer.units : null;
 }
 
 /**
@@ -47,11 +40,12 @@ function producerUnits(graph: ModelGraph, block: KernelBlock): number | null {
  */
 export function layerCounts(layer: tf.layers.Layer, stats: LayerStats): LayerCounts {
   const weights = layer.getWeights();
-  if (weights.length === 0 || !['Conv2D', 'Dense'].includes(layer.getClassName())) {
+  if (weights.length === 0 || !['Conv2D', 'Dense', 'SeparableConv2D'].includes(layer.getClassName())) {
     return { params: stats.params, zeros: stats.zeros, sparsity: stats.sparsity, filters: stats.filters, macs: stats.macs };
   }
-  const kernel = weights[0].dataSync();
-  const outputs = weights[0].shape[weights[0].shape.length - 1];
+  const weight = weights[kernelIndexOf(layer)]!;
+  const kernel = weight.dataSync();
+  const outputs = weight.shape[weight.shape.length - 1]!;
   const alive = new Uint8Array(outputs);
   let nonzero = 0;
   for (let i = 0; i < kernel.length; i++) {
@@ -69,13 +63,12 @@ export function layerCounts(layer: tf.layers.Layer, stats: LayerStats): LayerCou
   };
 }
 
-/** Counts of every layer with weights, keyed by name. */
+/** Counts of every layer with weights, keyed by graph id, in model order. */
 export function modelCounts(model: tf.LayersModel): Map<string, LayerCounts> {
-  const stats = new Map(layerStats(model).map((s) => [s.name, s]));
   const counts = new Map<string, LayerCounts>();
-  for (const layer of model.layers) {
-    const s = stats.get(layer.name);
-    if (s && layer.getWeights().length > 0) counts.set(layer.name, layerCounts(layer, s));
+  for (const s of layerStats(model)) {
+    const layer = layerById(model, s.name);
+    if (layer.weights.length > 0 && !counts.has(s.name)) counts.set(s.name, layerCounts(layer, s));
   }
   return counts;
 }

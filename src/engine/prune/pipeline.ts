@@ -3,13 +3,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LayerCounts, PrunedLayer, PruneMethod } from '../../protocol/report';
 import type { SfpAnalysis } from '../sfp/analyze';
-import type { ModelGraph } from '../sfp/graph';
-import { defaultTargets, requireLinked } from './afcc';
+import { defaultTargets, requireLinked, targetByName, type ModelGraph } from '../sfp/graph';
+import { EngineFailure } from '../core/errors';
 import { afccPlan, baselinePlan, kernelZerosOf, zerosAtSparsity, type MaskPlan } from './methods';
 import { sfpFilterMasks } from './sfpFilters';
 import { labelSetsAt } from './threshold';
 import type { MaskSet } from '../graph/masks';
-import { layerById } from '../graph/layers';
+import { kernelIndexOf, layerById } from '../graph/layers';
 
 export type MaskMethod = Exclude<PruneMethod, 'sfp-filters'>;
 
@@ -17,12 +17,12 @@ export function needsSfp(method: PruneMethod): boolean {
   return method === 'afcc' || method === 'random-afcc' || method === 'sfp-filters';
 }
 
-/** The consumer kernels to mask: the named layers, or the default of METHOD.md §14. */
+/** The kernels to mask: the named layers, or the default of METHOD.md §15.3 (§14 on a chain). */
 export function resolveTargets(graph: ModelGraph, layers: string[] | undefined, method: PruneMethod): string[] {
   const targets = layers && layers.length > 0 ? layers : defaultTargets(graph);
-  if (targets.length === 0) throw new Error('The model has no pair of linked Conv2D/Dense layers to prune.');
-  // AFCC needs a producer block for every target; the baselines only need a kernel.
-  if (needsSfp(method)) targets.forEach((t) => requireLinked(graph, t));
+  if (targets.length === 0) throw new EngineFailure('unsupported', 'the model has no Conv2D / Dense / SeparableConv2D layer to prune');
+  // AFCC needs label sets on every target's in-channels; the baselines only need a kernel.
+  targets.forEach((t) => (needsSfp(method) ? requireLinked(graph, t) : targetByName(graph, t)));
   return targets;
 }
 
@@ -82,15 +82,15 @@ export function prunedLayers(
   threshold?: number,
 ): PrunedLayer[] {
   const masked = new Set(masks.map((m) => m.layer));
-  return model.layers
-    .filter((l) => before.has(l.name) && after.has(l.name))
-    .map((l) => ({
-      name: l.name,
-      className: l.getClassName(),
-      targeted: masked.has(l.name),
-      before: before.get(l.name)!,
-      after: after.get(l.name)!,
-      ...(masked.has(l.name) && threshold !== undefined ? { threshold } : {}),
+  return [...before.keys()]
+    .filter((name) => after.has(name))
+    .map((name) => ({
+      name,
+      className: layerById(model, name).getClassName(),
+      targeted: masked.has(name),
+      before: before.get(name)!,
+      after: after.get(name)!,
+      ...(masked.has(name) && threshold !== undefined ? { threshold } : {}),
     }));
 }
 
@@ -100,7 +100,8 @@ export function kernelSparsity(model: tf.LayersModel, masks: MaskSet): { perLaye
   let zeros = 0;
   let size = 0;
   for (const m of masks) {
-    const values = layerById(model, m.layer).getWeights()[0].dataSync();
+    const layer = layerById(model, m.layer);
+    const values = layer.getWeights()[kernelIndexOf(layer)]!.dataSync();
     let z = 0;
     for (let i = 0; i < values.length; i++) if (values[i] === 0) z++;
     perLayer[m.layer] = z / values.length;

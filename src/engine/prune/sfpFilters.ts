@@ -14,8 +14,9 @@
 //   5. lower index, so the ranking is deterministic.
 import type { SfpAnalysis, SfpLayerAnalysis } from '../sfp/analyze';
 import { layerClusters } from '../sfp/analyze';
-import type { ModelGraph } from '../sfp/graph';
-import { expandConnections, kernelGeometry, requireLinked } from './afcc';
+import { expandConnections, kernelGeometry } from './afcc';
+import { requireLinked, type ModelGraph } from '../sfp/graph';
+import { EngineFailure } from '../core/errors';
 import type { MaskSet } from '../graph/masks';
 
 export interface FilterStrength {
@@ -85,17 +86,23 @@ export function sfpFilterMasks(analysis: SfpAnalysis, graph: ModelGraph, consume
   const notes: string[] = [];
   const masks = consumers.map((name) => {
     const consumer = requireLinked(graph, name);
-    const producer = analysis.layers.find((l) => l.block.name === consumer.producer);
-    if (!producer) throw new Error(`${consumer.producer}: no SFP analysis (analyse this layer first).`);
+    const feeding = [...new Set(consumer.inputUnits!.map((r) => r.unit))];
+    if (feeding.length !== 1) {
+      throw new EngineFailure('unsupported', `sfp-filters ranks the filters of the one unit feeding a layer, but ${name} reads ${feeding.join(' + ')}`);
+    }
+    const producer = analysis.layers.find((l) => l.block.name === feeding[0]);
+    if (!producer) throw new EngineFailure('mismatch', `${feeding[0]}: no SFP analysis (analyse this unit first)`);
     const filters = producer.matrices.filters;
     const kept = filtersKept(filters, sparsity);
     const order = rankFilters(filterStrengths(producer, threshold));
     const alive = new Uint8Array(filters);
     for (const f of order.slice(0, kept)) alive[f] = 1;
     removed[producer.block.name] = order.slice(kept).sort((a, b) => a - b);
-    const geometry = kernelGeometry(consumer, filters);
-    const table = new Uint8Array(filters * geometry.outputs);
-    for (let f = 0; f < filters; f++) if (alive[f]) table.fill(1, f * geometry.outputs, (f + 1) * geometry.outputs);
+    const geometry = kernelGeometry(consumer);
+    const table = new Uint8Array(geometry.inputs * geometry.outputs);
+    consumer.inputUnits!.forEach(({ channel }, f) => {
+      if (alive[channel]) table.fill(1, f * geometry.outputs, (f + 1) * geometry.outputs);
+    });
     notes.push(`sfp-filters: ${producer.block.name} keeps ${kept} of ${filters} filters (its connections into ${name}).`);
     return expandConnections(name, geometry, table);
   });

@@ -1,19 +1,21 @@
-// The SFP analysis of a model (METHOD.md §3-§6): features at each block's cut, a readout per
-// block, the per-filter matrices, clusters and per-layer statistics, with per-stage timings.
+// The SFP analysis of a model (METHOD.md §3-§6, on graphs §15.2): features at each unit's cut
+// (a block's, on a chain), a readout per unit, the per-filter matrices, clusters and per-layer
+// statistics, with per-stage timings.
 import * as tf from '@tensorflow/tfjs';
 import type { SfpLayer, SfpSection, Timing } from '../../protocol/report';
 import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../core/context';
+import { EngineFailure } from '../core/errors';
 import { clusterLayer, type FilterClusters } from './clusters';
 import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures, type FeatureSource, type FeatureSpec } from './features';
-import { analysableBlocks, blockByName, modelGraph, type KernelBlock, type ModelGraph } from './graph';
+import { analysableUnits, modelGraph, unitByName, type ModelGraph, type SfpUnit } from './graph';
 import { summariseLayer } from './layerStats';
 import { SfpMatrixAccumulator, type NormalisedMatrices } from './matrices';
 import { mulberry32 } from '../core/random';
 import { DEFAULT_READOUT, trainReadouts, type ReadoutOptions } from './readout';
 
 export interface SfpOptions {
-  /** Kernel layers to analyse; default every analysable block. */
+  /** Units to analyse, by the layer that starts each; default every unit below the classifier. */
   blocks?: string[];
   threshold: number;
   readout: ReadoutOptions;
@@ -39,7 +41,7 @@ export const DEFAULT_SFP: SfpOptions = {
 };
 
 export interface SfpLayerAnalysis {
-  block: KernelBlock;
+  block: SfpUnit;
   spec: FeatureSpec;
   readout: 'trained' | 'own-output';
   readoutAccuracy: number;
@@ -61,14 +63,13 @@ export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, optio
   const graph = modelGraph(model);
   const notes = [...graph.notes];
   const timings: Timing[] = [];
-  const blocks = options.blocks ? options.blocks.map((n) => blockByName(graph, n)) : analysableBlocks(graph);
-  for (const b of blocks) if (b.isOutput) throw new Error(`${b.name} is the classifier output; SFP analyses the layers below it.`);
+  const blocks = options.blocks ? options.blocks.map((n) => unitByName(graph, n)) : analysableUnits(graph);
   if (evalData.classes !== graph.classes) {
-    throw new Error(`${evalData.info.path}: ${evalData.classes} classes, but the model's output ${graph.output.name} has ${graph.classes} units.`);
+    throw new EngineFailure('mismatch', `${evalData.classes} classes, but the model's output ${graph.output.name} has ${graph.classes} units`, evalData.info.path);
   }
-  // The block right below the output reads out through the model's own output layer (§3, §14).
-  const own = (b: KernelBlock): boolean => b.consumer === graph.output.name;
-  const specs = blocks.map((b) => featureSpec(b, own(b) ? null : options.poolTo, own(b) && graph.output.link === 'conv-gap-dense'));
+  // The unit the classifier reads whole reads out through the model's own classifier (§3, §14).
+  const own = (b: SfpUnit): boolean => graph.outputReads?.unit === b.name;
+  const specs = blocks.map((b) => featureSpec(b, own(b) ? null : options.poolTo, own(b) && graph.outputReads?.via === 'gap'));
   for (const s of specs) if (typeof s.pool === 'number') notes.push(`${s.block.name}: features average-pooled to ${s.shape[0]}×${s.shape[1]} before the readout (METHOD.md §3 deviation).`);
   const extractor = new FeatureExtractor(model, specs);
   // Folded BatchNorm and a second thread for the forward passes, where they apply.
@@ -119,7 +120,8 @@ export async function analyzeSfp(model: tf.LayersModel, evalData: Dataset, optio
       specs.forEach((s, slot) => {
         if (own(s.block)) {
           const [kernel, bias] = graph.output.layer.getWeights();
-          kernels[slot] = tf.clone(kernel) as tf.Tensor2D;
+          // A 1×1 conv classifier before global pooling is the same linear map on pooled features.
+          kernels[slot] = tf.reshape(kernel!, [s.size, graph.output.outputs]);
           biases[slot] = bias ? (tf.clone(bias) as tf.Tensor1D) : null;
         } else biases[slot] = null;
       });

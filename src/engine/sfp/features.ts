@@ -1,15 +1,16 @@
-// Frozen features at each block's cut, computed by one multi-output sub-model per batch (BatchNorm
+// Frozen features at each unit's cut (a block's, on a chain), computed by one multi-output sub-model per batch (BatchNorm
 // in inference mode), optionally average-pooled (METHOD.md §3 deviation for early large maps).
 // Either cached as Float32Arrays when they fit a memory budget, or recomputed per pass.
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types';
 import { throwIfCancelled, type JobContext } from '../core/context';
-import type { KernelBlock } from './graph';
+import type { SfpUnit } from './graph';
 import { ForwardPass } from '../infer/forwardPass';
 import { shuffleInPlace } from '../core/random';
 
 export interface FeatureSpec {
-  block: KernelBlock;
+  /** The unit whose cut the features are read at. */
+  block: SfpUnit;
   /** Average-pool window (stride = window, 'valid'), 'global' for a mean over positions, or none. */
   pool: number | 'global' | null;
   /** Feature map after pooling, [H, W, F] or [F]. */
@@ -18,8 +19,8 @@ export interface FeatureSpec {
   size: number;
 }
 
-/** Plans the pooling of a block so that its map is at most maxSide × maxSide. */
-export function featureSpec(block: KernelBlock, maxSide: number | null, global = false): FeatureSpec {
+/** Plans the pooling of a unit so that its map is at most maxSide × maxSide. */
+export function featureSpec(block: SfpUnit, maxSide: number | null, global = false): FeatureSpec {
   if (block.kind === 'dense') return { block, pool: null, shape: [block.units], size: block.units };
   const [h, w, f] = block.cutShape;
   if (global) return { block, pool: 'global', shape: [1, 1, f], size: f };
@@ -42,7 +43,7 @@ export class FeatureExtractor {
 
   /** Until prepare(), features come from the model itself, on this thread. */
   constructor(readonly model: tf.LayersModel, readonly specs: FeatureSpec[]) {
-    this.pass = new ForwardPass(model, specs.map((s) => ({ layer: s.block.cut.name, pool: s.pool, size: s.size })));
+    this.pass = new ForwardPass(model, specs.map((s) => ({ layer: s.block.cut, pool: s.pool, size: s.size })));
   }
 
   /**

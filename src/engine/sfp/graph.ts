@@ -1,164 +1,190 @@
-// Which layers of a model SFP can analyse and AFCC can prune: the kernel layers (Conv2D, Dense),
-// the cut point of each block (after its BatchNorm, activation and pooling, METHOD.md §3) and how
-// one block's units feed the next kernel (conv→conv, conv→Flatten→Dense, dense→dense).
+// What SFP analyses and AFCC and the baselines prune, read off the engine's model graph
+// (src/engine/graph, METHOD.md §15): the units where channels get their meaning (the SFP cuts,
+// named after the mixing layer or merge that starts them) and the prunable kernels with, per
+// in-channel and out-channel, the unit channel whose label set judges it. On a VGG chain the
+// units are the blocks and every kernel reads the block before it (§3–§7).
 import type * as tf from '@tensorflow/tfjs';
+import { EngineFailure } from '../core/errors';
+import { buildGraph, classifierOf, kernelIndexOf, defaultTargets as graphDefaultTargets, graphUnits, type GraphNode, type ModelGraph as EngineGraph, type UnitChannel } from '../graph';
 
-type Layer = tf.layers.Layer;
-
-/** Layers that belong to the block of the kernel layer before them. */
-const BLOCK_TAIL = new Set([
-  'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU',
-  'MaxPooling2D', 'AveragePooling2D', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
-]);
-/** Layers between a block's cut and the next kernel that keep the unit ↔ input mapping known. */
-const CONNECTORS = new Set(['Flatten', 'GlobalAveragePooling2D', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
-
-/**
- * How the producer's units reach the consumer kernel's input axis. The consumer kernel is viewed
- * as [S, F, O] (conv: S = kh·kw, input channel f; dense after Flatten: S = H·W positions, row
- * p·F + f in NHWC flatten order; dense after dense or global pooling: S = 1).
- */
-export type LinkKind = 'conv-conv' | 'conv-flatten-dense' | 'conv-gap-dense' | 'dense-dense';
-
-export interface KernelBlock {
-  /** Name of the Conv2D / Dense layer that owns the kernel. */
+/** A unit: where SFP measures label sets. Named after the node that starts it. */
+export interface SfpUnit {
   name: string;
   className: string;
-  kind: 'conv' | 'dense';
-  layer: Layer;
-  /** Last layer of the block: features for the readout are this layer's output. */
-  cut: Layer;
-  /** Cut output without the batch dimension: [H, W, F] or [F]. */
+  /** The unit tensor's graph id (the layer whose output SFP reads). */
+  cut: string;
+  /** Without the batch dimension: [H, W, C] or [C]. */
   cutShape: number[];
+  kind: 'conv' | 'dense';
+  /** Channels. */
   units: number;
-  /** The kernel block feeding this kernel's input, and how; null when none can be identified. */
-  producer: string | null;
-  link: LinkKind | null;
-  /** True for the classifier's output layer. */
+}
+
+/** A unit's channel, the unit named as in SfpUnit.name. */
+export type UnitRef = UnitChannel;
+
+/**
+ * A kernel AFCC and the baselines can mask, viewed as [S, F, O]: conv [kh, kw, F, O] (S = kh·kw),
+ * a Dense after Flatten [S·F, O] with row p·F + f (NHWC, S = H·W), a SeparableConv2D's pointwise
+ * kernel [1, 1, F, O].
+ */
+export interface PruneTarget {
+  /** Graph node id (the layer name at the top level; `outer/inner` inside nested models). */
+  name: string;
+  className: string;
+  layer: tf.layers.Layer;
+  /** Which of the layer's weights is the mixing kernel (SeparableConv2D: 1, the pointwise). */
+  kernelIndex: number;
+  kernelShape: number[];
+  spatial: number;
+  inputs: number;
+  outputs: number;
+  /** Per in-channel f, the unit channel it carries; null where none does (a model input, a gate branch). */
+  inputUnits: UnitRef[] | null;
+  /** Per out-channel o, the unit channel it writes (through an Add: the merged unit's). */
+  outputUnits: UnitRef[];
+  /** The classifier: its out-channels are the classes. */
   isOutput: boolean;
-  /** The next kernel block after this one's cut, when the path is a plain chain. */
-  consumer: string | null;
 }
 
 export interface ModelGraph {
-  blocks: KernelBlock[];
-  output: KernelBlock;
+  graph: EngineGraph;
+  units: SfpUnit[];
+  targets: PruneTarget[];
+  output: PruneTarget;
   classes: number;
+  /** The unit the classifier reads whole (through Flatten or global pooling): its readout is the classifier itself. */
+  outputReads: { unit: string; via: 'flatten' | 'gap' } | null;
   notes: string[];
 }
 
-function consumersOf(layer: Layer, inModel: Set<Layer>): Layer[] {
-  const out: Layer[] = [];
-  for (const node of layer.outboundNodes) {
-    const next = node.outboundLayer;
-    if (inModel.has(next) && !out.includes(next)) out.push(next);
-  }
-  return out;
+function kernelGeometry(node: GraphNode, kernelIndex: number): { shape: number[]; spatial: number; inputs: number; outputs: number } {
+  const shape = node.layer.getWeights()[kernelIndex]!.shape as number[];
+  const outputs = shape[shape.length - 1]!;
+  const inDim = shape.length === 4 ? shape[2]! : shape[0]!;
+  return { shape, spatial: shape.length === 4 ? shape[0]! * shape[1]! : 1, inputs: inDim, outputs };
 }
 
-function shapeOf(layer: Layer): number[] {
-  const shape = layer.outputShape;
-  const single = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
-  return single.slice(1).map((d) => d ?? -1);
-}
-
-/** Finds the kernel blocks of a Sequential or simple Functional classifier. */
+/** Finds the units and the prunable kernels of any model the engine graph accepts. */
 export function modelGraph(model: tf.LayersModel): ModelGraph {
-  const inModel = new Set<Layer>(model.layers);
+  const graph = buildGraph(model);
+  const found = graphUnits(graph);
   const notes: string[] = [];
-  const blocks: KernelBlock[] = [];
-  const byLayer = new Map<Layer, KernelBlock>();
-  for (const layer of model.layers) {
-    const className = layer.getClassName();
-    if (className !== 'Conv2D' && className !== 'Dense') {
-      if (/Conv|Dense/.test(className)) notes.push(`${layer.name} (${className}): not analysable, only Conv2D and Dense kernels are.`);
+  const unitName = new Map([...found.units].map(([tensor, u]) => [tensor, u.source]));
+  const named = (channels: UnitChannel[]): UnitRef[] => channels.map((c) => ({ unit: unitName.get(c.unit)!, channel: c.channel }));
+  const units: SfpUnit[] = [...found.units].map(([tensor, u]) => {
+    const shape = graph.tensor(tensor).shape.map(Number);
+    return { name: u.source, className: graph.node(u.source).className, cut: tensor, cutShape: shape, kind: shape.length === 3 ? 'conv' : 'dense', units: u.channels };
+  });
+  const classifier = classifierOf(graph);
+  const targets: PruneTarget[] = [];
+  for (const node of graph.nodes) {
+    if (node.capability.role !== 'mixing') continue;
+    if (node.shared) {
+      notes.push(`${node.id}: the layer is called more than once (shared weights); it is not pruned.`);
       continue;
     }
-    const config = layer.getConfig() as { dataFormat?: string; dilationRate?: number | number[]; groups?: number };
-    if (className === 'Conv2D' && config.dataFormat === 'channelsFirst') {
-      notes.push(`${layer.name}: channels-first convolutions are not analysable (NHWC only).`);
-      continue;
-    }
-    let cut = layer;
-    for (;;) {
-      const next = consumersOf(cut, inModel);
-      if (next.length !== 1 || !BLOCK_TAIL.has(next[0].getClassName())) break;
-      cut = next[0];
-    }
-    const cutShape = shapeOf(cut);
-    const kind = className === 'Conv2D' ? 'conv' : 'dense';
-    if ((kind === 'conv' && cutShape.length !== 3) || (kind === 'dense' && cutShape.length !== 1)) {
-      notes.push(`${layer.name}: output of rank ${cutShape.length + 1} is not analysable.`);
-      continue;
-    }
-    const block: KernelBlock = {
-      name: layer.name, className, kind, layer, cut, cutShape,
-      units: cutShape[cutShape.length - 1],
-      producer: null, link: null, isOutput: false, consumer: null,
-    };
-    blocks.push(block);
-    byLayer.set(layer, block);
-  }
-  for (const block of blocks) linkConsumer(block, byLayer, inModel, notes);
-  const outputLayers = model.outputs.map((t) => t.sourceLayer);
-  const output = [...blocks].reverse().find((b) => b.kind === 'dense' && (outputLayers.includes(b.cut) || outputLayers.includes(b.layer)));
-  if (!output) throw new Error('The model has no Dense output layer at the end of its classifier path.');
-  output.isOutput = true;
-  return { blocks, output, classes: output.units, notes };
-}
-
-function linkConsumer(block: KernelBlock, byLayer: Map<Layer, KernelBlock>, inModel: Set<Layer>, notes: string[]): void {
-  let cur = block.cut;
-  let through: 'none' | 'flatten' | 'gap' = 'none';
-  for (;;) {
-    const next = consumersOf(cur, inModel);
-    if (next.length === 0) return;
-    if (next.length > 1) {
-      notes.push(`${block.name}: its output branches; connections out of it are not pruned.`);
-      return;
-    }
-    const layer = next[0];
-    const consumer = byLayer.get(layer);
-    if (consumer) {
-      const link = linkKind(block.kind, consumer.kind, through);
-      const inputs = (consumer.layer.getWeights()[0]?.shape ?? []) as number[];
-      const fanIn = consumer.kind === 'conv' ? inputs[2] : inputs[0];
-      const expected = link === 'conv-flatten-dense' ? block.cutShape.reduce((a, b) => a * b, 1) : block.units;
-      if (!link || fanIn !== expected) {
-        notes.push(`${block.name} → ${consumer.name}: the input mapping is not a plain chain; not pruned.`);
-        return;
+    const kernelIndex = kernelIndexOf(node.layer);
+    const geometry = kernelGeometry(node, kernelIndex);
+    let spatial = geometry.spatial;
+    let inputs = geometry.inputs;
+    const traced = found.inputChannels(node.id);
+    let inputUnits: UnitRef[] | null = null;
+    if (traced) {
+      const rows = named(traced);
+      const multiplier = Number((node.layer.getConfig() as Record<string, unknown>)['depthMultiplier'] ?? 1);
+      if (node.className === 'SeparableConv2D') {
+        // The pointwise kernel reads the depthwise outputs: channel j comes from input channel ⌊j/m⌋.
+        inputUnits = Array.from({ length: inputs }, (_, j) => rows[Math.floor(j / multiplier)]!);
+      } else if (geometry.shape.length === 2) {
+        // A Dense after Flatten reads rows p·F + f of one unit: S = H·W positions of F channels.
+        const source = units.find((u) => u.name === rows[0]!.unit)!;
+        const channels = source.kind === 'conv' ? source.units : inputs;
+        const flattened = channels < inputs && inputs % channels === 0 && rows.every((r, i) => r.unit === rows[0]!.unit && r.channel === i % channels);
+        spatial = flattened ? inputs / channels : 1;
+        inputs = flattened ? channels : inputs;
+        inputUnits = rows.slice(0, inputs);
+      } else {
+        inputUnits = rows;
       }
-      block.consumer = consumer.name;
-      consumer.producer = block.name;
-      consumer.link = link;
-      return;
+    } else if (!found.gateNodes.has(node.id) && graph.tensor(node.inputs[0]!).producer !== null) {
+      notes.push(`${node.id}: its in-channels cannot be traced to a unit; AFCC leaves it alone (the baselines can prune it).`);
     }
-    const className = layer.getClassName();
-    if (!CONNECTORS.has(className)) return;
-    if (className === 'Flatten') through = 'flatten';
-    if (className === 'GlobalAveragePooling2D') through = 'gap';
-    cur = layer;
+    targets.push({
+      name: node.id,
+      className: node.className,
+      layer: node.layer,
+      kernelIndex,
+      kernelShape: geometry.shape,
+      spatial,
+      inputs,
+      outputs: geometry.outputs,
+      inputUnits,
+      outputUnits: named(found.outputChannels(node.id)),
+      isOutput: node === classifier,
+    });
   }
-}
-
-function linkKind(from: 'conv' | 'dense', to: 'conv' | 'dense', through: 'none' | 'flatten' | 'gap'): LinkKind | null {
-  if (from === 'conv' && to === 'conv' && through === 'none') return 'conv-conv';
-  if (from === 'conv' && to === 'dense' && through === 'flatten') return 'conv-flatten-dense';
-  if (from === 'conv' && to === 'dense' && through === 'gap') return 'conv-gap-dense';
-  if (from === 'dense' && to === 'dense' && through === 'none') return 'dense-dense';
-  return null;
-}
-
-/** The blocks SFP can analyse: every kernel block except the classifier output itself. */
-export function analysableBlocks(graph: ModelGraph): KernelBlock[] {
-  return graph.blocks.filter((b) => !b.isOutput);
-}
-
-export function blockByName(graph: ModelGraph, name: string): KernelBlock {
-  const block = graph.blocks.find((b) => b.name === name);
-  if (!block) {
-    const known = graph.blocks.map((b) => b.name).join(', ');
-    throw new Error(`No Conv2D/Dense layer named "${name}" in the model (kernel layers: ${known}).`);
+  const output = targets.find((t) => t.isOutput);
+  if (!output) {
+    throw new EngineFailure('unsupported', 'the model\'s output is not computed by a Dense or Conv2D classifier (through at most a Softmax, activations and flattening), so its classes cannot be read');
   }
-  return block;
+  return { graph, units, targets, output, classes: output.outputs, outputReads: outputReads(output, units), notes };
+}
+
+/** The unit the classifier reads whole, and how (all its rows from one unit, in flatten or channel order). */
+function outputReads(output: PruneTarget, units: SfpUnit[]): ModelGraph['outputReads'] {
+  const rows = output.inputUnits;
+  if (!rows || rows.length === 0 || !rows.every((r) => r.unit === rows[0]!.unit)) return null;
+  const unit = units.find((u) => u.name === rows[0]!.unit)!;
+  if (rows.length !== unit.units) return null;
+  return { unit: unit.name, via: output.spatial > 1 || unit.kind === 'dense' ? 'flatten' : 'gap' };
+}
+
+/** Units SFP analyses by default: every unit except the classifier's own output. */
+export function analysableUnits(graph: ModelGraph): SfpUnit[] {
+  return graph.units.filter((u) => u.name !== graph.output.name);
+}
+
+export function unitByName(graph: ModelGraph, name: string): SfpUnit {
+  const unit = graph.units.find((u) => u.name === name);
+  if (!unit) {
+    const known = graph.units.map((u) => u.name).join(', ');
+    throw new EngineFailure('mismatch', `no SFP unit starts at "${name}" (units: ${known})`);
+  }
+  if (unit.name === graph.output.name) throw new EngineFailure('mismatch', `${name} is the classifier output; SFP analyses the layers below it`);
+  return unit;
+}
+
+export function targetByName(graph: ModelGraph, name: string): PruneTarget {
+  const target = graph.targets.find((t) => t.name === name);
+  if (!target) {
+    const known = graph.targets.map((t) => t.name).join(', ');
+    throw new EngineFailure('mismatch', `no prunable Conv2D / Dense / SeparableConv2D layer named "${name}" (prunable layers: ${known})`);
+  }
+  return target;
+}
+
+/** A target AFCC can mask: its in-channels carry label sets. */
+export function requireLinked(graph: ModelGraph, name: string): PruneTarget {
+  const target = targetByName(graph, name);
+  if (!target.inputUnits) {
+    throw new EngineFailure('mismatch', `${name}: its in-channels do not come from a unit with label sets (a model input or a squeeze-excite branch), so AFCC cannot prune it`);
+  }
+  return target;
+}
+
+/** METHOD.md §15.3's default targets (on a VGG chain §14's conv 4→5, 5→6, 6→output). */
+export function defaultTargets(graph: ModelGraph): string[] {
+  return graphDefaultTargets(graph.graph, graphUnits(graph.graph)).filter((name) => graph.targets.some((t) => t.name === name));
+}
+
+/** Units whose label sets the AFCC masks of `targets` need, in graph order. */
+export function unitsNeeded(graph: ModelGraph, targets: string[]): string[] {
+  const names = new Set<string>();
+  for (const name of targets) {
+    const target = requireLinked(graph, name);
+    target.inputUnits!.forEach((r) => names.add(r.unit));
+    if (!target.isOutput) target.outputUnits.forEach((r) => names.add(r.unit));
+  }
+  return graph.units.filter((u) => names.has(u.name)).map((u) => u.name);
 }

@@ -86,12 +86,12 @@ function layerWork(layer: tf.layers.Layer): Work {
   }
 }
 
-function statsOf(layer: tf.layers.Layer): LayerStats {
+function statsOf(layer: tf.layers.Layer, path: string[]): LayerStats {
   const params = sizeOf(layer.weights);
   const zeros = countZeros(layer.weights);
   const work = layerWork(layer);
   const stats: LayerStats = {
-    name: layer.name,
+    name: [...path, layer.name].join('/'),
     className: layer.getClassName(),
     outputShape: firstShape(layer.outputShape),
     params,
@@ -110,7 +110,10 @@ function isContainer(layer: tf.layers.Layer): layer is tf.LayersModel & tf.layer
   return Array.isArray((layer as unknown as { layers?: unknown }).layers);
 }
 
-/** One entry per layer, in model order; layers of nested models are listed in place of the model. */
-export function layerStats(model: tf.LayersModel): LayerStats[] {
-  return model.layers.flatMap((layer) => (isContainer(layer) ? layerStats(layer) : [statsOf(layer)]));
+/**
+ * One entry per layer, in model order; layers of nested models are listed in place of the model,
+ * named by their graph id (`base/conv1`: the nested models' names, then the layer's).
+ */
+export function layerStats(model: tf.LayersModel, path: string[] = []): LayerStats[] {
+  return model.layers.flatMap((layer) => (isContainer(layer) ? layerStats(layer, [...path, layer.name]) : [statsOf(layer, path)]));
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { afccMasks, blocksNeeded, defaultTargets, maskSparsity, maskZeros, type LabelSets } from '../../../src/engine/prune/afcc';
+import { afccMasks, maskSparsity, maskZeros, type LabelSets } from '../../../src/engine/prune/afcc';
 import { applyMasks, modelCounts } from '../../../src/engine/prune/apply';
-import { modelGraph } from '../../../src/engine/sfp/graph';
+import { defaultTargets, modelGraph, unitsNeeded } from '../../../src/engine/sfp/graph';
 import { tinyVgg } from '../sfp/helpers';
 
 // conv1: 4 filters, conv2: 6 filters, conv3: 8 filters on a 2×2 map, output 6 classes.
@@ -18,7 +18,7 @@ test('default targets are the last two conv→conv connections and the last conv
   const model = tinyVgg(6);
   const g = modelGraph(model);
   assert.deepEqual(defaultTargets(g), ['conv2', 'conv3', 'out']);
-  assert.deepEqual(blocksNeeded(g, ['conv3', 'out']), ['conv2', 'conv3']);
+  assert.deepEqual(unitsNeeded(g, ['conv3', 'out']), ['conv2', 'conv3']);
   model.dispose();
 });
 

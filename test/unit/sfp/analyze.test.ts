@@ -6,18 +6,31 @@ import { modelGraph } from '../../../src/engine/sfp/graph';
 import { quietContext } from '../../../src/engine/core/context';
 import { patchDataset, tinyVgg } from './helpers';
 
-test('the graph finds each block cut after BN, ReLU and pooling, and the links between kernels', () => {
+test('the graph finds each block cut after BN, ReLU and pooling, and which unit each kernel reads', () => {
   const model = tinyVgg(6);
   const g = modelGraph(model);
-  assert.deepEqual(g.blocks.map((b) => [b.name, b.cut.name, b.producer, b.link, b.consumer]), [
-    ['conv1', 'pool1', null, null, 'conv2'],
-    ['conv2', 'pool2', 'conv1', 'conv-conv', 'conv3'],
-    ['conv3', 'conv3', 'conv2', 'conv-conv', 'out'],
-    ['out', 'out', 'conv3', 'conv-flatten-dense', null],
+  assert.deepEqual(g.units.map((u) => [u.name, u.cut]), [
+    ['conv1', 'pool1'],
+    ['conv2', 'pool2'],
+    ['conv3', 'conv3'],
+    ['out', 'out'],
+  ]);
+  const reads = (t: (typeof g.targets)[number]): [string, string | null, number, string] => [
+    t.name,
+    t.inputUnits ? [...new Set(t.inputUnits.map((r) => r.unit))].join('+') : null,
+    t.spatial,
+    [...new Set(t.outputUnits.map((r) => r.unit))].join('+'),
+  ];
+  assert.deepEqual(g.targets.map(reads), [
+    ['conv1', null, 9, 'conv1'],
+    ['conv2', 'conv1', 9, 'conv2'],
+    ['conv3', 'conv2', 9, 'conv3'],
+    ['out', 'conv3', 4, 'out'],
   ]);
   assert.equal(g.output.name, 'out');
+  assert.deepEqual(g.outputReads, { unit: 'conv3', via: 'flatten' });
   assert.equal(g.classes, 6);
-  assert.deepEqual(g.blocks[2].cutShape, [2, 2, 8]);
+  assert.deepEqual(g.units[2]!.cutShape, [2, 2, 8]);
   model.dispose();
 });
 

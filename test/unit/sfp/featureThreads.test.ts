@@ -7,7 +7,7 @@ import { cachedFeatures, FeatureExtractor, featureSpec, streamedFeatures } from 
 import { helperThreadUseful } from '../../../src/engine/infer/forwardWorker';
 import { foldForInference } from '../../../src/engine/infer/fold';
 import { mulberry32 } from '../../../src/engine/core/random';
-import { analysableBlocks, modelGraph } from '../../../src/engine/sfp/graph';
+import { analysableUnits, modelGraph } from '../../../src/engine/sfp/graph';
 import { patchDataset, tinyVgg } from './helpers';
 
 test('the helper thread computes the same features, in the same order, as the main thread (wasm, BatchNorm folded)', async () => {
@@ -16,7 +16,7 @@ test('the helper thread computes the same features, in the same order, as the ma
     const model = tinyVgg(6);
     randomiseBatchNorm(model);
     const graph = modelGraph(model);
-    const specs = analysableBlocks(graph).map((b) => featureSpec(b, 2));
+    const specs = analysableUnits(graph).map((b) => featureSpec(b, 2));
     const data = patchDataset(530, 6, 9); // 6 batches, the last one short
     const before = tf.memory().numTensors;
     // One thread (BatchNorm folded the same way) as the reference.
@@ -58,7 +58,7 @@ test('BatchNorm and ReLU folded into the convolutions give the same features as 
   const model = tinyVgg(6);
   randomiseBatchNorm(model);
   const graph = modelGraph(model);
-  const specs = analysableBlocks(graph).map((b) => featureSpec(b, null));
+  const specs = analysableUnits(graph).map((b) => featureSpec(b, null));
   const data = patchDataset(120, 6, 4);
   const before = tf.memory().numTensors;
   const folded = await foldForInference(model, { observe: ['bn2'] });
