@@ -4,13 +4,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSourceLayers, type SourceLayers } from '../source';
-import type { NamedLayerCall } from '../source/naming';
+import { matchCallsToModels, type NamedCall } from '../source/match';
 import { grammarsIn, languageOfFile, SourceParser, type SourceLanguage } from '../source/parser';
 import { linkSavedModels } from '../source/savePaths';
 import type { LayerFacts, ModelFacts } from './layerText';
 
 export interface SourceLayerMatch {
-  call: NamedLayerCall;
+  call: NamedCall;
   layerName: string;
   range: vscode.Range;
   model: ModelFacts;
@@ -20,7 +20,7 @@ export interface SourceLayerMatch {
 export interface SourceMatcherDeps {
   /** Paths of the workspace's model files (the discovery index). */
   modelPaths(): string[];
-  /** Layer facts of one model (prune-run ordering needs the run list, hence two calls). */
+  /** Layer facts of one model, and whether it has a prune run (those models speak first). */
   facts(modelPath: string): Promise<ModelFacts | undefined>;
   hasPruneRun(modelPath: string): Promise<boolean>;
 }
@@ -48,25 +48,11 @@ export class SourceMatcher {
   async matches(document: vscode.TextDocument): Promise<SourceLayerMatch[]> {
     if (document.uri.scheme !== 'file') return [];
     const code = await this.read(document);
-    const named = code?.layers.filter((l): l is NamedLayerCall & { layerName: string } => l.layerName !== undefined) ?? [];
-    if (!code || named.length === 0 || code.savePaths.length === 0) return [];
+    if (!code || code.savePaths.length === 0 || code.layers.every((l) => l.layerName === undefined)) return [];
     const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const linked = linkSavedModels(code.savePaths, document.uri.fsPath, workspaceDirs, new Set(this.deps.modelPaths()));
-    // One lens per constructor: a model with a prune run speaks first (its numbers are the news);
-    // the same model saved in several formats is inspected only until every name is found.
-    const withRuns = await Promise.all(linked.map((p) => this.deps.hasPruneRun(p)));
-    const ordered = [...linked.filter((_, i) => withRuns[i]), ...linked.filter((_, i) => !withRuns[i])];
-    const found = new Map<NamedLayerCall, SourceLayerMatch>();
-    for (const modelPath of ordered) {
-      const model = await this.deps.facts(modelPath);
-      for (const call of named) {
-        const layer = model?.layers.get(call.layerName);
-        if (!model || !layer || found.has(call)) continue;
-        found.set(call, { call, layerName: call.layerName, model, layer, range: new vscode.Range(document.positionAt(call.start), document.positionAt(call.end)) });
-      }
-      if (found.size === named.length) break;
-    }
-    return named.flatMap((call) => found.get(call) ?? []);
+    const matches = await matchCallsToModels<LayerFacts, ModelFacts>(code.layers, linked, this.deps.hasPruneRun, this.deps.facts);
+    return matches.map(({ call, model, layer }) => ({ call, layerName: call.layerName, model, layer, range: new vscode.Range(document.positionAt(call.start), document.positionAt(call.end)) }));
   }
 
   private read(document: vscode.TextDocument): Promise<SourceLayers | undefined> {
