@@ -85,9 +85,9 @@ export function arrayDataset(x: Float32Array, y: Int32Array, shape: [number, num
   };
 }
 
-/** Keeps a seeded random share of a layer's kernel. */
-export function randomMask(model: tf.LayersModel, layer: string, keepShare: number, seed: number): MaskSet[number] {
-  const shape = model.getLayer(layer).getWeights()[0].shape;
+/** Keeps a seeded random share of a layer's kernel (its weight `weightIndex`: 1 for SeparableConv2D's pointwise kernel). */
+export function randomMask(model: tf.LayersModel, layer: string, keepShare: number, seed: number, weightIndex = 0): MaskSet[number] {
+  const shape = model.getLayer(layer).getWeights()[weightIndex].shape;
   const random = seededRandom(seed);
   const size = shape.reduce((a, b) => a * b, 1);
   return { layer, shape, keep: Uint8Array.from({ length: size }, () => (random() < keepShare ? 1 : 0)) };
