@@ -60,8 +60,11 @@ function readerRows(groups: ChannelGroups, reader: ChannelGroup['readers'][numbe
 function judge(graph: ModelGraph, groups: ChannelGroups, group: ChannelGroup, named: boolean, weights: (id: string) => LayerWeights, constants: () => Map<string, Float64Array>): Verdict {
   const readsNothing = group.readers.map((r) => readsZero(weights(r.node), readerRows(groups, r)));
   const writesNothing = group.writers.map((w) => writesZero(weights(w.node), w.channel));
-  const deadWriters = group.writers.filter((_, i) => writesNothing[i]).map((w) => w.node);
-  const deadReaders = group.readers.filter((_, i) => readsNothing[i]).map((r) => r.node);
+  // Named per layer: a layer reading part of the group (one of a depthwise multiplier's channels) still reads it.
+  const liveWriters = group.writers.filter((_, i) => !writesNothing[i]).map((w) => w.node);
+  const liveReaders = group.readers.filter((_, i) => !readsNothing[i]).map((r) => r.node);
+  const deadWriters = group.writers.map((w) => w.node).filter((id) => !liveWriters.includes(id));
+  const deadReaders = group.readers.map((r) => r.node).filter((id) => !liveReaders.includes(id));
   const dead = [
     ...(named ? ['it is named for removal'] : []),
     ...(deadWriters.length > 0 ? [`${list(deadWriters)} ${verb(deadWriters, 'write')} zeros into it`] : []),
@@ -69,10 +72,8 @@ function judge(graph: ModelGraph, groups: ChannelGroups, group: ChannelGroup, na
   ].join(' and ');
   if (group.pinned !== null) return { remove: false, reason: dead ? `${dead}, but ${group.pinned}` : null };
   if (readsNothing.every(Boolean)) return { remove: true, folds: [] };
-  if (group.writers.length === 0 || deadWriters.length < group.writers.length) {
+  if (group.writers.length === 0 || liveWriters.length > 0) {
     if (!dead) return { remove: false, reason: null };
-    const liveWriters = group.writers.filter((_, i) => !writesNothing[i]).map((w) => w.node);
-    const liveReaders = group.readers.filter((_, i) => !readsNothing[i]).map((r) => r.node);
     const live = [
       ...(liveWriters.length > 0 ? [`${list(liveWriters)} still ${verb(liveWriters, 'write')} it`] : []),
       `${list(liveReaders)} still ${verb(liveReaders, 'read')} it`,
