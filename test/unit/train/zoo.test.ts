@@ -1,6 +1,6 @@
 // The fast training path on real Keras-made graphs (test/fixtures/zoo: residual Add, inverted
 // residuals with DepthwiseConv2D, Inception with SeparableConv2D + Concatenate, squeeze-excite
-// Multiply, a nested base, a Softmax layer head, Rescaling + ZeroPadding2D) and the repository's
+// Multiply, nested bases, a Softmax layer head, Rescaling + ZeroPadding2D) and the repository's
 // Fashion-MNIST images (examples/data): forward pass, BatchNorm re-estimation, masked fine-tuning.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,8 +17,10 @@ import { TrainingGraph } from '../../../src/engine/train/graph';
 import { repoRoot } from '../formats/helpers';
 import { maxAbsDiff, useBackend, weightValues } from './helpers';
 
-const ZOO = ['resnet', 'mobilenetv2', 'inception', 'squeeze_excite', 'nested', 'softmax_head', 'rescaling_padding', 'sequential_cnn'];
-const open = async (name: string) => (await openModel(path.join(repoRoot, 'test/fixtures/zoo', `${name}.keras`))).model;
+// The eight Keras files, and the Teachable-Machine-shaped TF.js export (a base two models deep).
+const ZOO = ['resnet', 'mobilenetv2', 'inception', 'squeeze_excite', 'nested', 'softmax_head', 'rescaling_padding', 'sequential_cnn', 'teachable'];
+const open = async (name: string) =>
+  (await openModel(path.join(repoRoot, 'test/fixtures/zoo', name === 'teachable' ? 'tfjs/teachable/model.json' : `${name}.keras`))).model;
 
 /** Keeps the larger half (by magnitude) of the masked kernel of every Conv2D, Dense, SeparableConv2D (pointwise) and DepthwiseConv2D. */
 function halfMagnitudeMasks(model: tf.LayersModel): MaskSet {
