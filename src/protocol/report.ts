@@ -211,6 +211,25 @@ export interface PrunedLayer {
   after: LayerCounts;
   /** Cluster threshold used for this layer (AFCC), when relevant. */
   threshold?: number;
+  /** Whether AFCC and the baselines can mask this layer's kernel; when not, why (the engine's layer registry). */
+  prunable?: boolean;
+  whyNot?: string;
+  /** For a targeted layer: what the engine decided, so the panel draws it instead of recomputing it. */
+  decision?: TargetDecision;
+}
+
+/** One targeted kernel seen as in-channel → out-channel slices (over all kernel positions). */
+export interface TargetDecision {
+  /** Units (named by the layer that starts each) whose label sets judge the in-channels; [] when none do. */
+  inputUnits: string[];
+  /** Units judging the out-channels, or 'classes' at the classifier. */
+  outputUnits: string[] | 'classes';
+  inputs: number;
+  outputs: number;
+  /** Slices with at least one kept weight. */
+  slicesKept: number;
+  /** keep[f·outputs + o], 8 slices per byte (least significant bit first), base64. */
+  slices: string;
 }
 
 export interface OutputInfo {

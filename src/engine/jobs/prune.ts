@@ -165,7 +165,7 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
       seed,
       options: { layers: targets, threshold: plan.threshold, targetSparsity: params.targetSparsity, sparsity: params.sparsity, recalibrateBn: params.recalibrateBn !== false, readoutEpochs: options.readout.epochs, reinitOutput: params.reinitOutput ?? false },
       dataset: data.info,
-      layers: prunedLayers(model, countsBefore, countsAfter, plan.masks, plan.threshold),
+      layers: prunedLayers(model, graph, countsBefore, countsAfter, plan.masks, plan.threshold),
       totals: { before: totalsBefore, after: totalsAfter },
       targetedSparsity: sparsity.overall,
       accuracy: { before, afterMask, ...(afterBn ? { afterBnRecalibration: afterBn } : {}), after },

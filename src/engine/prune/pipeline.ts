@@ -1,9 +1,9 @@
 // The pruning steps the prune and compare jobs share: which layers, which SFP, which masks, and
 // the per-layer rows of the report.
 import type * as tf from '@tensorflow/tfjs';
-import type { LayerCounts, PrunedLayer, PruneMethod } from '../../protocol/report';
+import type { LayerCounts, PrunedLayer, PruneMethod, TargetDecision } from '../../protocol/report';
 import type { SfpAnalysis } from '../sfp/analyze';
-import { defaultTargets, requireLinked, targetByName, type ModelGraph } from '../sfp/graph';
+import { defaultTargets, requireLinked, targetByName, type ModelGraph, type PruneTarget } from '../sfp/graph';
 import { EngineFailure } from '../core/errors';
 import { afccPlan, baselinePlan, kernelZerosOf, zerosAtSparsity, type MaskPlan } from './methods';
 import { sfpFilterMasks } from './sfpFilters';
@@ -73,25 +73,71 @@ function need(analysis: SfpAnalysis | undefined): SfpAnalysis {
   return analysis;
 }
 
+/** The slices (f → o over all kernel positions) a mask keeps, packed for the report. */
+function targetDecision(target: PruneTarget, keep: Uint8Array): TargetDecision {
+  const { inputs, outputs, spatial } = target;
+  const slices = inputs * outputs;
+  const kept = new Uint8Array(Math.ceil(slices / 8));
+  let slicesKept = 0;
+  for (let slice = 0; slice < slices; slice++) {
+    let alive = false;
+    for (let s = 0; s < spatial && !alive; s++) alive = keep[s * slices + slice] === 1;
+    if (alive) {
+      kept[slice >> 3]! |= 1 << (slice & 7);
+      slicesKept++;
+    }
+  }
+  const unitsOf = (refs: { unit: string }[]): string[] => [...new Set(refs.map((r) => r.unit))];
+  return {
+    inputUnits: target.inputUnits ? unitsOf(target.inputUnits) : [],
+    outputUnits: target.isOutput ? 'classes' : unitsOf(target.outputUnits),
+    inputs,
+    outputs,
+    slicesKept,
+    slices: Buffer.from(kept).toString('base64'),
+  };
+}
+
+/** Why a layer with weights is not a prunable kernel, from the layer registry. */
+function whyNotPrunable(graph: ModelGraph, name: string): string | undefined {
+  if (graph.targets.some((t) => t.name === name)) return undefined;
+  const node = graph.graph.nodes.find((n) => n.id === name);
+  if (!node) return undefined;
+  const { role, reason } = node.capability;
+  if (role === 'unsupported') return reason;
+  if (role === 'mixing') return 'the layer is called more than once (shared weights)';
+  return `${node.className} keeps channels (${role}): it is pruned with the channels of the kernels around it, not on its own`;
+}
+
 /** Report rows for every layer with weights; targeted = its kernel was masked. */
 export function prunedLayers(
   model: tf.LayersModel,
+  graph: ModelGraph,
   before: Map<string, LayerCounts>,
   after: Map<string, LayerCounts>,
   masks: MaskSet,
   threshold?: number,
 ): PrunedLayer[] {
-  const masked = new Set(masks.map((m) => m.layer));
+  const masked = new Map(masks.map((m) => [m.layer, m]));
   return [...before.keys()]
     .filter((name) => after.has(name))
-    .map((name) => ({
-      name,
-      className: layerById(model, name).getClassName(),
-      targeted: masked.has(name),
-      before: before.get(name)!,
-      after: after.get(name)!,
-      ...(masked.has(name) && threshold !== undefined ? { threshold } : {}),
-    }));
+    .map((name) => {
+      const mask = masked.get(name);
+      const target = graph.targets.find((t) => t.name === name);
+      const whyNot = whyNotPrunable(graph, name);
+      return {
+        name,
+        className: layerById(model, name).getClassName(),
+        ...(name.includes('/') ? { path: name.split('/').slice(0, -1) } : {}),
+        targeted: mask !== undefined,
+        before: before.get(name)!,
+        after: after.get(name)!,
+        ...(mask && threshold !== undefined ? { threshold } : {}),
+        prunable: whyNot === undefined,
+        ...(whyNot ? { whyNot } : {}),
+        ...(mask && target ? { decision: targetDecision(target, mask.keep) } : {}),
+      };
+    });
 }
 
 /** Zeros over the masked kernels themselves (pre-existing zeros included). */
