@@ -132,6 +132,11 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
       // Structured removal gives a smaller model computing the same function; it is what gets written.
       const structured = params.structured ? await removeDeadFilters(model, { remove: filtersToRemove(plan, analysis, graph, targets) }) : null;
       if (structured) notes.push(`Removed filters: ${structured.layers.map((l) => `${l.layer} ${l.before}→${l.after}`).join(', ') || 'none were dead'}.`);
+      if (structured?.kept.length) {
+        const shown = structured.kept.slice(0, 5).map((k) => `${k.layer} channel ${k.channel}: ${k.reason}`);
+        const more = structured.kept.length > shown.length ? ` (and ${structured.kept.length - shown.length} more)` : '';
+        notes.push(`Kept ${structured.kept.length} channel(s) that could not be removed exactly: ${shown.join('; ')}${more}.`);
+      }
       const exported = structured?.model ?? model;
       try {
         if (params.structured || params.measureLatency) {

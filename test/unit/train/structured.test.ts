@@ -59,12 +59,15 @@ describe('structured removal (wasm)', () => {
     model.dispose();
   });
 
-  it('removes filters the caller names, equal to cutting their outgoing connections', async () => {
+  it('removes filters the caller names once their outgoing connections are cut (as AFCC\'s mask cuts them)', async () => {
     const model = tinyCnn(4);
     const tensorsBefore = tf.memory().numTensors;
+    // Still read, a named filter stays: removing it would change the output.
+    const { kept } = await removeDeadFilters(model, { remove: { conv2: [0] } }).then((r) => (r.model.dispose(), r));
+    assert.ok(kept.some((k) => k.layer === 'conv2' && k.channel === 0), 'a named filter that is still read is kept, with its reason');
+    zeroKernel(model, 'output', ([row]) => row % 6 === 0 || row % 6 === 4);
     const { model: slim, layers } = await removeDeadFilters(model, { remove: { conv2: [0, 4] } });
     assert.deepEqual(layers, [{ layer: 'conv2', before: 6, after: 4, removed: [0, 4] }]);
-    zeroKernel(model, 'output', ([row]) => row % 6 === 0 || row % 6 === 4);
     const x = tf.randomUniform([4, 6, 6, 2], 0, 1, 'float32', 6);
     const a = model.predict(x) as tf.Tensor;
     const b = slim.predict(x) as tf.Tensor;
@@ -72,7 +75,11 @@ describe('structured removal (wasm)', () => {
     tf.dispose([x, a, b]);
     slim.dispose();
     assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked');
-    await assert.rejects(removeDeadFilters(model, { remove: { output: [0] } }), /only layers whose outputs feed/);
+    // The model's output channels (the classes) are never removed.
+    const named = await removeDeadFilters(model, { remove: { output: [0] } });
+    named.model.dispose();
+    assert.ok(!named.layers.some((l) => l.layer === 'output'), 'no class was removed');
+    assert.match(named.kept.find((k) => k.layer === 'output')?.reason ?? '', /output/);
     model.dispose();
   });
 });
