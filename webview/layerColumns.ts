@@ -81,7 +81,12 @@ export function informativeColumns(rows: LayerRow[]): LayerColumn[] {
 export interface TableLayout {
   columns: LayerColumn[];
   compact: boolean;
+  /** Room for a layer's name with its indentation, when the names must be cut to fit the panel. */
+  nameMaxPx?: number;
 }
+
+/** A name is never cut shorter than this (about 8 characters). */
+const NAME_MIN_PX = 60;
 
 /** Estimated width of a column in px: its widest text (or header), bars, tag, indentation, padding. */
 export function columnWidth(column: LayerColumn, rows: LayerRow[], options: { compact: boolean; grouped: boolean }): number {
@@ -90,7 +95,7 @@ export function columnWidth(column: LayerColumn, rows: LayerRow[], options: { co
   for (const r of rows) {
     let w = Math.min(column.text(r).length, column.id === 'name' ? NAME_MAX_CHARS : Infinity) * CHAR_PX;
     if (column.id === 'name') {
-      if (r.targeted) w += TAG_PX;
+      if (r.targeted && !options.compact) w += TAG_PX; // compact tables show no tag: Δ says it
       if (options.grouped) w += r.group.length * INDENT_PX;
     }
     if (!options.compact && (column.id === 'sparsityBefore' ? r.sparsityBefore : column.id === 'sparsityAfter' ? r.sparsityAfter : undefined) !== undefined) w += BAR_PX;
@@ -109,6 +114,7 @@ function fit(columns: LayerColumn[], rows: LayerRow[], widthPx: number, grouped:
   const byId = new Map(columns.map((c) => [c.id, c]));
   const keep = new Set<ColumnId>();
   let used = 0;
+  let nameWidth = 0;
   for (const id of KEEP_ORDER) {
     const column = byId.get(id);
     if (!column) continue;
@@ -118,8 +124,19 @@ function fit(columns: LayerColumn[], rows: LayerRow[], widthPx: number, grouped:
     if (!ALWAYS.has(id) && used + width > available) break;
     keep.add(id);
     used += width;
+    if (id === 'name') nameWidth = width;
   }
-  return { columns: columns.filter((c) => keep.has(c.id)), compact, overflows: used > available };
+  const layout: TableLayout = { columns: columns.filter((c) => keep.has(c.id)), compact };
+  // Compact and still too wide: the names give way (cut with an ellipsis) before the numbers.
+  if (compact && used > available && nameWidth > 0) {
+    const padding = 10;
+    const cut = Math.max(NAME_MIN_PX, nameWidth - padding - (used - available));
+    if (cut < nameWidth - padding) {
+      layout.nameMaxPx = Math.floor(cut);
+      used -= nameWidth - padding - cut;
+    }
+  }
+  return { ...layout, overflows: used > available };
 }
 
 /**
@@ -132,6 +149,6 @@ export function fitColumns(columns: LayerColumn[], rows: LayerRow[], widthPx: nu
   const roomy = fit(columns, rows, widthPx, grouped, false);
   const compact = fit(columns, rows, widthPx, grouped, true);
   const useCompact = compact.columns.length > roomy.columns.length || (compact.columns.length === roomy.columns.length && roomy.overflows);
-  const { columns: shown, compact: isCompact } = useCompact ? compact : roomy;
-  return { columns: shown, compact: isCompact };
+  const { overflows: _overflows, ...layout } = useCompact ? compact : roomy;
+  return layout;
 }

@@ -15,14 +15,16 @@ export function layerTableShape(rows: LayerRow[], sort: TableSort, widthPx: numb
   return shapeOf(fitColumns(informativeColumns(rows), rows, widthPx, sort.key === 'order'));
 }
 
-const shapeOf = (layout: TableLayout): string => `${layout.compact ? 'compact' : 'wide'}:${layout.columns.map((c) => c.id).join(',')}`;
+const shapeOf = (layout: TableLayout): string => `${layout.compact ? 'compact' : 'wide'}:${layout.nameMaxPx ?? ''}:${layout.columns.map((c) => c.id).join(',')}`;
 
-function cell(column: LayerColumn, r: LayerRow, grouped: boolean): HTMLElement | string {
+function cell(column: LayerColumn, r: LayerRow, layout: TableLayout, grouped: boolean): HTMLElement | string {
   const text = column.text(r);
   switch (column.id) {
     case 'name': {
+      const indent = grouped ? r.group.length * INDENT_PX : 0;
       const name = h('span', { class: 'layer-name', title: r.name }, grouped ? r.label : r.name);
-      if (grouped && r.group.length) name.style.paddingLeft = `${r.group.length * INDENT_PX}px`;
+      if (indent) name.style.marginLeft = `${indent}px`;
+      if (layout.nameMaxPx !== undefined) name.style.maxWidth = `${Math.max(INDENT_PX * 2, layout.nameMaxPx - indent)}px`;
       return h('span', { class: 'name-cell' }, name, r.targeted ? h('span', { class: 'tag', title: 'targeted by pruning' }, 'pruned') : null);
     }
     case 'sparsityBefore':
@@ -48,23 +50,26 @@ export function renderLayerTable(rows: LayerRow[], sort: TableSort, selected: st
     }, c.label, active ? (sort.descending ? ' ▾' : ' ▴') : '');
   }));
   const body = h('tbody');
-  let group = '';
+  let open: string[] = [];
   for (const i of sortRows(rows, sort.key, sort.descending)) {
     const r = rows[i];
-    const key = r.group.join('/');
-    if (grouped && key !== group) {
-      group = key;
-      if (r.group.length) {
-        const label = h('div', { class: 'group-label', title: r.group.join(' / ') }, r.group.join(' › '));
-        label.style.paddingLeft = `${(r.group.length - 1) * INDENT_PX}px`;
-        body.appendChild(h('tr', { class: 'group', 'data-group': key }, h('td', { colspan: columns.length }, label)));
+    if (grouped) {
+      // A tree: a header row for each nested model or block the layer enters, at its depth.
+      let same = 0;
+      while (same < open.length && same < r.group.length && open[same] === r.group[same]) same++;
+      for (let level = same; level < r.group.length; level++) {
+        const path = r.group.slice(0, level + 1);
+        const label = h('div', { class: 'group-label', title: path.join(' / ') }, r.group[level]);
+        label.style.marginLeft = `${level * INDENT_PX}px`;
+        body.appendChild(h('tr', { class: 'group', 'data-group': path.join('/') }, h('td', { colspan: columns.length }, label)));
       }
+      open = r.group;
     }
     const select = () => onSelect(r.name);
     body.appendChild(h('tr', {
       class: `layer ${r.name === selected ? 'selected' : ''} ${r.sfp ? 'analysed' : ''}`, tabindex: 0, 'data-layer': r.name, 'aria-selected': r.name === selected ? 'true' : 'false',
       onclick: select, onkeydown: (e: Event) => { if ((e as KeyboardEvent).key === 'Enter') select(); },
-    }, ...columns.map((c) => h('td', { class: `${c.numeric ? 'num' : ''} col-${c.id}`, 'data-col': c.id as ColumnId }, cell(c, r, grouped)))));
+    }, ...columns.map((c) => h('td', { class: `${c.numeric ? 'num' : ''} col-${c.id}`, 'data-col': c.id as ColumnId }, cell(c, r, layout, grouped)))));
   }
   const table = h('table', { class: `layers${compact ? ' compact' : ''}`, 'data-testid': 'layer-table', 'data-columns': columns.map((c) => c.id).join(','), 'data-shape': shapeOf(layout) }, h('thead', {}, head), body);
   return h('div', { class: 'table-scroll' }, table);

@@ -100,6 +100,17 @@ test('a long layer name or a deep nesting needs more room than a short one', () 
   assert.deepEqual(ids(fitColumns(columns, flat, 900, false).columns), ids(fitColumns(columns, rows, 900, false).columns), 'sorted by a column, nothing is indented');
 });
 
+test('on a narrow panel long names are cut before a number column scrolls away', () => {
+  const rows = layerRows(vggPrune()).map((r) => ({ ...r, label: `mobilenetv2_1.00_96_${r.label}_expand_relu`, group: ['mobilenetv2_1.00_96', 'block_12'] }));
+  const columns = informativeColumns(rows);
+  const narrow = fitColumns(columns, rows, 340, true);
+  assert.deepEqual(ids(narrow.columns), ['name', 'params', 'after', 'delta']);
+  assert.equal(narrow.compact, true);
+  assert.ok(narrow.nameMaxPx !== undefined && narrow.nameMaxPx >= 60 && narrow.nameMaxPx < 150, `names cut to ${narrow.nameMaxPx} px`);
+  assert.equal(fitColumns(columns, rows, 1400, true).nameMaxPx, undefined, 'a wide panel cuts nothing');
+  assert.equal(fitColumns(informativeColumns(layerRows(vggPrune())), layerRows(vggPrune()), 326, true).nameMaxPx, undefined, "the example's short names fit whole at 326 px");
+});
+
 test('a layer sits in its nested models (report path or "/" in its name) and its Keras block', () => {
   assert.deepEqual(placeOf('dense'), { group: [], label: 'dense' });
   assert.deepEqual(placeOf('mobilenetv2_1.00_224/Conv1'), { group: ['mobilenetv2_1.00_224'], label: 'Conv1' });
