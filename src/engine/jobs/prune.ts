@@ -24,6 +24,8 @@ import { recalibrateBatchNorm } from '../train/recalibrate';
 import { openTrainingData, runSfp, sfpOptions, writeMatricesFile } from './analyze';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure } from '../core/errors';
+import { JobProgress, type PlannedStep } from '../pipeline/progress';
+import { buildGraph } from '../graph';
 import { throwIfCancelled, type JobContext } from '../core/context';
 import { assertInputUnchanged, exportVerified, firstSamples, outputFormat } from './pruneExport';
 
@@ -39,16 +41,34 @@ function claimOutput(out: string): string {
   return out;
 }
 
-export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<PruneReport> {
+/** The steps of a prune job with their rough costs, for one job-level progress fraction. */
+function prunePlan(params: PruneParams): PlannedStep[] {
+  const epochs = params.finetune?.epochs ?? 0;
+  return [
+    { step: 'load', weight: 1 },
+    { step: 'evaluate', weight: 2 },
+    ...(needsSfp(params.method) ? [{ step: 'analyse' as const, weight: 6 }] : []),
+    { step: 'apply', weight: 0.5 },
+    { step: 'evaluate', weight: 2 },
+    ...(params.recalibrateBn !== false ? [{ step: 'recalibrate' as const, weight: 2 }, { step: 'evaluate' as const, weight: 2 }] : []),
+    ...(epochs > 0 ? [{ step: 'fine-tune' as const, weight: 8 * epochs }, { step: 'evaluate' as const, weight: 2 }] : []),
+    ...(params.dryRun ? [] : [{ step: 'restructure' as const, weight: params.structured ? 2 : 0.5 }, { step: 'export' as const, weight: 3 }]),
+  ];
+}
+
+export async function pruneJob(params: PruneParams, outer: JobContext): Promise<PruneReport> {
   const method = params.method;
   const seed = params.seed ?? 1;
   const watch = new Stopwatch();
+  const job = new JobProgress(outer, prunePlan(params));
+  const ctx = job.ctx;
   // An explicit output is claimed before the first await: of two jobs sent together for one
   // output, the first one sent wins (claimed after loading, the winner depended on I/O timing).
   const given = params.dryRun || params.out === undefined ? null : claimOutput(path.resolve(params.out));
   let backend: BackendName;
   let loaded: LoadedModel;
   try {
+    job.enter('load');
     backend = await initBackend();
     loaded = await loadModelForJob(params.model, ctx);
   } catch (error) {
@@ -86,9 +106,11 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
     notes.push(...graph.notes);
     const targets = failReadably(loaded, () => resolveTargets(graph, params.layers, method));
 
+    job.enter('evaluate');
     const before = (await evaluate(model, data, ctx, { stage: 'evaluate-before' })).accuracy;
     watch.lap('evaluate-before');
-    const options = sfpOptions(params, { blocks: unitsNeeded(graph, targets), poolTo: null, trainData: train ?? undefined });
+    const options = sfpOptions(params, { blocks: needsSfp(method) ? unitsNeeded(graph, targets) : [], poolTo: null, trainData: train ?? undefined });
+    if (needsSfp(method)) job.enter('analyse');
     const analysis = needsSfp(method) ? await runSfp(loaded, data, options, ctx) : undefined;
     if (analysis) notes.push(...analysis.notes);
     watch.lap('sfp');
@@ -96,6 +118,7 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
       planMasks({ method, graph, targets, seed, threshold: options.threshold, targetSparsity: params.targetSparsity, sparsity: params.sparsity, analysis }));
     notes.push(...plan.notes);
     throwIfCancelled(ctx);
+    job.enter('apply');
     const countsBefore = modelCounts(model);
     const totalsBefore = await modelTotals(model, loaded.files);
     applyMasks(model, plan.masks);
@@ -106,10 +129,11 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
     }
     watch.lap('mask');
     ctx.progress({ stage: 'masked', message: `Masked ${plan.masks.map((m) => m.layer).join(', ')}` });
+    job.enter('evaluate');
     const afterMask = (await evaluate(model, data, ctx, { stage: 'evaluate-masked' })).accuracy;
     watch.lap('evaluate-masked');
     let afterBn: AccuracyResult | undefined;
-    if (params.recalibrateBn !== false) afterBn = await recalibrated(model, train, data, ctx, notes);
+    if (params.recalibrateBn !== false) afterBn = await recalibrated(model, train, data, ctx, notes, job);
     if (afterBn) watch.lap('recalibrate-bn');
     let finetuneInfo: FinetuneInfo | undefined;
     let after = afterBn ?? afterMask;
@@ -117,8 +141,10 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
       if (!train) throw new EngineFailure('bad-data', 'fine-tuning needs training data: pass --train-data (none was found beside the evaluation data)', params.data);
       const trainPart = firstSamples(train, params.finetune.trainLimit);
       if (trainPart !== train) notes.push(`Fine-tuned on the first ${trainPart.size} of ${train.size} training samples (trainLimit).`);
+      job.enter('fine-tune');
       finetuneInfo = await finetune(model, plan.masks, trainPart, finetuneSettings(params.finetune, seed), ctx);
       watch.lap('finetune');
+      job.enter('evaluate');
       after = (await evaluate(model, data, ctx, { stage: 'evaluate-after' })).accuracy;
       watch.lap('evaluate-after');
     }
@@ -129,6 +155,7 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
     let structuredSection: StructuredInfo | undefined;
     let latency: LatencyInfo[] | undefined;
     if (!params.dryRun) {
+      job.enter('restructure');
       // Structured removal gives a smaller model computing the same function; it is what gets written.
       const structured = params.structured ? await removeDeadFilters(model, { remove: filtersToRemove(plan, analysis, graph, targets) }) : null;
       if (structured) notes.push(`Removed filters: ${structured.layers.map((l) => `${l.layer} ${l.before}→${l.after}`).join(', ') || 'none were dead'}.`);
@@ -146,6 +173,7 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
           watch.lap('latency');
         }
         throwIfCancelled(ctx);
+        job.enter('export');
         await assertInputUnchanged(loaded, base.model.sha256);
         const result = await exportVerified(loaded, exported, model, data, params, writtenFiles, ctx);
         output = { ...result.output, structured: structured !== null };
@@ -193,13 +221,16 @@ export async function pruneJob(params: PruneParams, ctx: JobContext): Promise<Pr
 }
 
 /** BatchNorm re-estimation on training data; without training data it is skipped (no test leakage). */
-export async function recalibrated(model: tf.LayersModel, train: Dataset | null, data: Dataset, ctx: JobContext, notes: string[]): Promise<AccuracyResult | undefined> {
-  if (!model.layers.some((l) => l.getClassName() === 'BatchNormalization')) return undefined;
+export async function recalibrated(model: tf.LayersModel, train: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress): Promise<AccuracyResult | undefined> {
+  // Nested models' layers count: the graph flattens them.
+  if (!buildGraph(model).nodes.some((n) => n.className === 'BatchNormalization')) return undefined;
   if (!train) {
     notes.push('BatchNorm statistics were not re-estimated: no training data (pass --train-data); accuracy after masking may be far below what the pruned weights can do (METHOD.md §14).');
     return undefined;
   }
+  job?.enter('recalibrate');
   await recalibrateBatchNorm(model, train, ctx);
+  job?.enter('evaluate');
   return (await evaluate(model, data, ctx, { stage: 'evaluate-recalibrated' })).accuracy;
 }
 
