@@ -24,6 +24,8 @@ export interface FlatLayer {
 
 export interface FlatModel {
   model: tf.LayersModel;
+  /** The JSON it was built from: rebuilds it exactly (tfjs's toJSON drops a SeparableConv2D's depth multiplier). */
+  topology: object;
   /** The flat layer computing a graph tensor (a node id, or `input:<name>` for an input). */
   layerOf: Map<string, string>;
 }
@@ -118,5 +120,5 @@ export async function buildFlatModel(
     model.dispose();
     throw error;
   }
-  return { model, layerOf };
+  return { model, topology, layerOf };
 }

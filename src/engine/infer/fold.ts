@@ -13,6 +13,8 @@ import { buildFlatModel, layerConfigs, type FlatLayer, type LayerJson } from './
 export interface FoldedModel {
   /** Flat functional model; its outputs are the original's. */
   model: tf.LayersModel;
+  /** The model's JSON topology, for rebuilding it elsewhere (the helper thread). */
+  topology: object;
   /**
    * Layer name in the copy whose output is a graph tensor of the original: a node id (a top-level
    * layer's name, `base/conv1` inside a nested model) or `input:<name>`; a folded layer → its conv.
@@ -78,6 +80,7 @@ export async function foldForInference(model: tf.LayersModel, options: FoldOptio
     const flat = await buildFlatModel(`${model.name}_inference`, graph, layers, aliases);
     return {
       model: flat.model,
+      topology: flat.topology,
       layerName(id) {
         const name = flat.layerOf.get(id);
         if (name === undefined) throw new Error(`The model graph has no tensor "${id}".`);

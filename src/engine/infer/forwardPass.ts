@@ -68,7 +68,7 @@ export class ForwardPass {
     const { folded } = this.copy;
     const outputs = this.outputs.map((o, i) => ({ ...o, layer: folded.layerName(this.tensors[i]!) }));
     try {
-      this.helper = await ForwardWorker.start(folded.model, outputs);
+      this.helper = await ForwardWorker.start(folded.model, outputs, folded.topology);
     } catch (error) {
       ctx.log('info', `Forward passes on one thread: the helper thread could not rebuild the model (${(error as Error).message}).`);
     }

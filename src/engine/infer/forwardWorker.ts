@@ -112,13 +112,15 @@ export class ForwardWorker {
     this.worker.unref();
   }
 
-  /** Starts a worker with a copy of `model`, computing `outputs` for each batch it is given. */
-  static async start(model: tf.LayersModel, outputs: ForwardOutput[]): Promise<ForwardWorker> {
+  /**
+   * Starts a worker with a copy of `model` (rebuilt from `topology`, by default the model's own
+   * JSON), computing `outputs` for each batch it is given.
+   */
+  static async start(model: tf.LayersModel, outputs: ForwardOutput[], topology: object = model.toJSON(null, false) as object): Promise<ForwardWorker> {
     const worker = new ForwardWorker(outputs);
     try {
-      const topology = JSON.stringify(model.toJSON(null, false));
       const weights = model.getWeights().map((w) => ({ values: w.dataSync() as Float32Array | Int32Array, shape: w.shape, dtype: w.dtype }));
-      await worker.request({ kind: 'init', topology, weights, outputs });
+      await worker.request({ kind: 'init', topology: JSON.stringify(topology), weights, outputs });
       return worker;
     } catch (error) {
       await worker.close();

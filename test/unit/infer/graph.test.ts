@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/engine/backend';
 import { quietContext } from '../../../src/engine/core/context';
 import { openDataset, type Dataset } from '../../../src/engine/data';
+import { evaluate } from '../../../src/engine/eval/evaluate';
 import { openModel } from '../../../src/engine/formats';
 import { buildGraph, graphUnits, type ModelGraph } from '../../../src/engine/graph';
 import { foldForInference } from '../../../src/engine/infer/fold';
@@ -21,7 +22,7 @@ const repoRoot = path.resolve(__dirname, '../../..');
 const images = path.join(repoRoot, 'examples/data/t10k-images-idx3-ubyte.gz');
 const zoo = (file: string): string => path.join(repoRoot, 'test/fixtures/zoo', file);
 /** Images for the feature checks (all 2,000 for the copy's predictions). */
-const FEATURE_SAMPLES = 400;
+const FEATURE_SAMPLES = 300;
 
 let dataset: Dataset;
 let all: tf.Tensor4D;
@@ -213,8 +214,9 @@ test('separable and depthwise convolutions (depth multiplier 2) fold their Batch
   const x = tf.tensor4d(pixels, [n, 8, 8, 3]);
   const reference = referenceRows(graph, x, outputs);
   x.dispose();
+  process.env['QUENCH_THREADS'] = '1';
   const pass = new ForwardPass(model, outputs);
-  await pass.prepare(quietContext(), { helper: false });
+  await pass.prepare(quietContext(), { helper: true });
   const rows = await passRows(pass, data, n);
   await pass.close();
   outputs.forEach((o, i) => {
@@ -222,6 +224,34 @@ test('separable and depthwise convolutions (depth multiplier 2) fold their Batch
     const d = maxDelta(rows[i]!, reference[i]!);
     assert.ok(d <= 1e-5 * scale, `${o.layer}: max |Δ| ${d} at scale ${scale}`);
   });
+  // The helper rebuilds the copy from its own JSON (tfjs's toJSON would lose the depth multiplier).
+  process.env['QUENCH_THREADS'] = '2';
+  const helped = new ForwardPass(model, outputs);
+  try {
+    await helped.prepare(quietContext(), { helper: true });
+    assert.equal(helped.threads, 2);
+    const both = await passRows(helped, data, n);
+    outputs.forEach((o, i) => assert.deepEqual(both[i], rows[i], `${o.layer} on two threads`));
+  } finally {
+    await helped.close();
+    delete process.env['QUENCH_THREADS'];
+  }
   assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+test('evaluation of the Teachable Machine nest (its output named by the top-level nested model) agrees with model.predict', async () => {
+  const { model } = await openModel(zoo('tfjs/teachable/model.json'));
+  const n = 500;
+  const predicted = tf.tidy(() => (model.predict(all.slice(0, n)) as tf.Tensor).argMax(-1).dataSync());
+  const labels = await dataset.labels();
+  const before = tf.memory().numTensors;
+  const result = await evaluate(model, dataset, quietContext(), { limit: n, batchSize: 100, helperThread: false });
+  assert.equal(tf.memory().numTensors, before);
+  let correct = 0;
+  predicted.forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
+  assert.equal(result.accuracy.samples, n);
+  assert.equal(result.accuracy.top1, correct / n);
+  assert.ok(result.accuracy.top1 > 0.75, `top-1 ${result.accuracy.top1}`);
   model.dispose();
 });
