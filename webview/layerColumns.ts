@@ -81,6 +81,8 @@ export function informativeColumns(rows: LayerRow[]): LayerColumn[] {
 export interface TableLayout {
   columns: LayerColumn[];
   compact: boolean;
+  /** False when the 'pruned' tags are left out to make room (the Δ column says it too). */
+  tags: boolean;
   /** Room for a layer's name with its indentation, when the names must be cut to fit the panel. */
   nameMaxPx?: number;
 }
@@ -89,13 +91,13 @@ export interface TableLayout {
 const NAME_MIN_PX = 60;
 
 /** Estimated width of a column in px: its widest text (or header), bars, tag, indentation, padding. */
-export function columnWidth(column: LayerColumn, rows: LayerRow[], options: { compact: boolean; grouped: boolean }): number {
+export function columnWidth(column: LayerColumn, rows: LayerRow[], options: { compact: boolean; grouped: boolean; tags?: boolean }): number {
   const padding = options.compact ? 10 : 16;
   let widest = (column.label.length + 2) * CHAR_PX; // room for the sort arrow
   for (const r of rows) {
     let w = Math.min(column.text(r).length, column.id === 'name' ? NAME_MAX_CHARS : Infinity) * CHAR_PX;
     if (column.id === 'name') {
-      if (r.targeted && !options.compact) w += TAG_PX; // compact tables show no tag: Δ says it
+      if (r.targeted && options.tags !== false) w += TAG_PX;
       if (options.grouped) w += r.group.length * INDENT_PX;
     }
     if (!options.compact && (column.id === 'sparsityBefore' ? r.sparsityBefore : column.id === 'sparsityAfter' ? r.sparsityAfter : undefined) !== undefined) w += BAR_PX;
@@ -109,7 +111,7 @@ export function pagePaddingPx(widthPx: number): number {
   return 2 * Math.min(16, Math.max(8, (widthPx - 320) / 10));
 }
 
-function fit(columns: LayerColumn[], rows: LayerRow[], widthPx: number, grouped: boolean, compact: boolean): TableLayout & { overflows: boolean } {
+function fit(columns: LayerColumn[], rows: LayerRow[], widthPx: number, grouped: boolean, compact: boolean, tags = true): TableLayout & { overflows: boolean } {
   const available = widthPx - pagePaddingPx(widthPx) - SCROLLBAR_PX;
   const byId = new Map(columns.map((c) => [c.id, c]));
   const keep = new Set<ColumnId>();
@@ -118,7 +120,7 @@ function fit(columns: LayerColumn[], rows: LayerRow[], widthPx: number, grouped:
   for (const id of KEEP_ORDER) {
     const column = byId.get(id);
     if (!column) continue;
-    const width = columnWidth(column, rows, { compact, grouped });
+    const width = columnWidth(column, rows, { compact, grouped, tags });
     // The first column that does not fit ends the list: a narrower, less important one does not
     // jump in, so widening the panel only ever adds columns.
     if (!ALWAYS.has(id) && used + width > available) break;
@@ -126,8 +128,9 @@ function fit(columns: LayerColumn[], rows: LayerRow[], widthPx: number, grouped:
     used += width;
     if (id === 'name') nameWidth = width;
   }
-  const layout: TableLayout = { columns: columns.filter((c) => keep.has(c.id)), compact };
-  // Compact and still too wide: the names give way (cut with an ellipsis) before the numbers.
+  // Compact and still too wide: the tags give way first, then the names (cut with an ellipsis).
+  if (compact && used > available && tags && rows.some((r) => r.targeted)) return fit(columns, rows, widthPx, grouped, compact, false);
+  const layout: TableLayout = { columns: columns.filter((c) => keep.has(c.id)), compact, tags };
   if (compact && used > available && nameWidth > 0) {
     const padding = 10;
     const cut = Math.max(NAME_MIN_PX, nameWidth - padding - (used - available));

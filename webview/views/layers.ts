@@ -15,7 +15,7 @@ export function layerTableShape(rows: LayerRow[], sort: TableSort, widthPx: numb
   return shapeOf(fitColumns(informativeColumns(rows), rows, widthPx, sort.key === 'order'));
 }
 
-const shapeOf = (layout: TableLayout): string => `${layout.compact ? 'compact' : 'wide'}:${layout.nameMaxPx ?? ''}:${layout.columns.map((c) => c.id).join(',')}`;
+const shapeOf = (layout: TableLayout): string => `${layout.compact ? 'compact' : 'wide'}:${layout.tags ? 'tags' : ''}:${layout.nameMaxPx ?? ''}:${layout.columns.map((c) => c.id).join(',')}`;
 
 function cell(column: LayerColumn, r: LayerRow, layout: TableLayout, grouped: boolean): HTMLElement | string {
   const text = column.text(r);
@@ -71,6 +71,6 @@ export function renderLayerTable(rows: LayerRow[], sort: TableSort, selected: st
       onclick: select, onkeydown: (e: Event) => { if ((e as KeyboardEvent).key === 'Enter') select(); },
     }, ...columns.map((c) => h('td', { class: `${c.numeric ? 'num' : ''} col-${c.id}`, 'data-col': c.id as ColumnId }, cell(c, r, layout, grouped)))));
   }
-  const table = h('table', { class: `layers${compact ? ' compact' : ''}`, 'data-testid': 'layer-table', 'data-columns': columns.map((c) => c.id).join(','), 'data-shape': shapeOf(layout) }, h('thead', {}, head), body);
+  const table = h('table', { class: `layers${compact ? ' compact' : ''}${layout.tags ? '' : ' no-tags'}`, 'data-testid': 'layer-table', 'data-columns': columns.map((c) => c.id).join(','), 'data-shape': shapeOf(layout) }, h('thead', {}, head), body);
   return h('div', { class: 'table-scroll' }, table);
 }
