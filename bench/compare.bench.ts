@@ -7,6 +7,10 @@
 //   node --import tsx bench/compare.bench.ts [--part methods (default)|sweep|all] [--seeds 1,2,3]
 //     [--target-sparsity 0.8] [--sweep 0.5,0.7,0.8,0.9,0.95] [--limit 2000] [--train-samples 4000]
 //     [--finetune-epochs 1] [--jobs 2] [--from <dir of `quench compare --json` outputs>] [--smoke]
+//     [--model examples/fashion-vgg/model.json (default) | a,b: several models] [--methods afcc,magnitude,...]
+// --model takes any model the engine opens (the zoo's graph models: test/fixtures/zoo/resnet.keras,
+// mobilenetv2.keras); --target-sparsity and --model take comma-separated lists: every (model,
+// target, seed) is one compare job, all in the same pool, one table per model and target.
 // --jobs N (default: one per core, at most 2; 1 in smoke runs): the compare jobs run in N child
 // processes at a time, each on one thread (bench/lib/pool.ts) — fine-tuning is single-threaded, so
 // 3 seeds on 2 cores take about 2 seeds' time. Accuracy does not depend on it: every job is seeded
@@ -22,10 +26,13 @@ import { writeFashionSubset } from './fashion-subset';
 import { compareSchedule, defaultWorkers, runPool, type CompareTask } from './lib/pool';
 import { arg, DEFAULT_TEST_DATA, EXAMPLE_MODEL, haveFashion, machineLine, meanStd, repoRoot, smoke, stageContext, writeResult } from './lib/common';
 
-const METHODS: PruneMethod[] = ['afcc', 'random-afcc', 'l1-kernel', 'magnitude', 'random'];
+const ALL_METHODS: PruneMethod[] = ['afcc', 'random-afcc', 'l1-kernel', 'magnitude', 'random'];
+const METHODS = arg('methods', ALL_METHODS.join(',')).split(',') as PruneMethod[];
+const models = arg('model', EXAMPLE_MODEL).split(',').map((m) => path.resolve(m));
+const defaultModel = models.length === 1 && models[0] === path.resolve(EXAMPLE_MODEL);
 const part = arg('part', 'methods'); // 'sweep' repeats the analysis per sparsity: sweep.bench.ts is cheaper
 const seeds = arg('seeds', smoke ? '1' : '1,2,3').split(',').map(Number);
-const target = Number(arg('target-sparsity', '0.8'));
+const targets = arg('target-sparsity', '0.8').split(',').map(Number);
 const sweep = arg('sweep', smoke ? '0.8' : '0.5,0.7,0.8,0.9,0.95').split(',').map(Number);
 const data = arg('data', DEFAULT_TEST_DATA);
 const limit = Number(arg('limit', smoke ? '100' : '2000'));
@@ -35,7 +42,9 @@ const readoutEpochs = smoke ? 1 : undefined;
 const jobs = Math.max(1, Number(arg('jobs', smoke ? '1' : String(defaultWorkers()))));
 
 /** One compare job's report, as `quench compare` would print it, with its wall and CPU seconds (its process). */
-interface Run { report: CompareReport; command: string; machine: string; targetSparsity: number; wallSeconds: number; cpuSeconds: number }
+interface Run { report: CompareReport; command: string; machine: string; model: string; targetSparsity: number; wallSeconds: number; cpuSeconds: number }
+/** A compare task for one model. */
+type Task = CompareTask & { model: string };
 
 function commandLine(p: CompareParams): string {
   return [`quench compare ${path.relative(repoRoot, p.model)} --data ${p.data} --limit ${p.limit}`, `--methods ${p.methods.join(',')}`,
@@ -43,8 +52,8 @@ function commandLine(p: CompareParams): string {
     readoutEpochs ? `--readout-epochs ${readoutEpochs}` : '', '--json'].filter(Boolean).join(' ');
 }
 
-function params(task: CompareTask, trainData: string): CompareParams {
-  return { model: EXAMPLE_MODEL, data, limit, methods: task.methods as PruneMethod[], targetSparsity: task.targetSparsity, seed: task.seed, trainData, readoutEpochs, finetune: { epochs, trainData } };
+function params(task: Task, trainData: string): CompareParams {
+  return { model: task.model, data, limit, methods: task.methods as PruneMethod[], targetSparsity: task.targetSparsity, seed: task.seed, trainData, readoutEpochs, finetune: { epochs, trainData } };
 }
 
 async function run(p: CompareParams): Promise<Run> {
@@ -56,11 +65,11 @@ async function run(p: CompareParams): Promise<Run> {
   const wallSeconds = (performance.now() - started) / 1000;
   const cpuSeconds = (used.user + used.system) / 1e6;
   console.error(`done: ${p.methods.join(',')} at ${p.targetSparsity}, seed ${p.seed}: ${wallSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} CPU s`);
-  return { report, command: commandLine(p), machine, targetSparsity: p.targetSparsity!, wallSeconds, cpuSeconds };
+  return { report, command: commandLine(p), machine, model: p.model, targetSparsity: p.targetSparsity!, wallSeconds, cpuSeconds };
 }
 
 /** The tasks in this process one by one (--jobs 1), or in `jobs` child processes (see bench/lib/pool.ts). */
-async function runTasks(tasks: CompareTask[], trainData: string): Promise<Run[]> {
+async function runTasks(tasks: Task[], trainData: string): Promise<Run[]> {
   if (jobs === 1) {
     const runs: Run[] = [];
     for (const task of tasks) runs.push(await run(params(task, trainData)));
@@ -84,14 +93,14 @@ async function runTasks(tasks: CompareTask[], trainData: string): Promise<Run[]>
 function mergeRuns(runs: Run[]): Run[] {
   const groups = new Map<string, Run[]>();
   for (const r of runs) {
-    const key = `${r.report.seed}@${r.targetSparsity}`;
+    const key = `${r.model}|${r.report.seed}@${r.targetSparsity}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map((parts) => {
     const [first, ...rest] = parts;
     const fingerprint = (r: Run) => JSON.stringify([r.report.baseline.top1, r.report.sfp?.layers.map((l) => [l.name, l.meanLabels, l.readoutAccuracy])]);
     for (const r of rest) {
-      if (fingerprint(r) !== fingerprint(first!)) throw new Error(`seed ${r.report.seed}: the processes sharing it disagree on the unpruned accuracy or the SFP analysis`);
+      if (fingerprint(r) !== fingerprint(first!)) throw new Error(`${path.relative(repoRoot, r.model)}, seed ${r.report.seed}: the processes sharing it disagree on the unpruned accuracy or the SFP analysis`);
     }
     const rows = parts.flatMap((r) => r.report.rows).sort((a, b) => METHODS.indexOf(a.method) - METHODS.indexOf(b.method));
     const sum = (f: (r: Run) => number) => parts.reduce((a, r) => a + f(r), 0);
@@ -171,19 +180,27 @@ async function main(): Promise<void> {
   const parallel = jobs > 1 ? `; ${jobs} child processes at a time, one thread each (QUENCH_THREADS=1)` : '';
   if (part === 'all' || part === 'methods') {
     const started = performance.now();
-    const runs = mergeRuns(await runTasks(compareSchedule(seeds, METHODS, target, jobs), trainData));
+    // Whole (model, target) groups of seeds, longest-first as compareSchedule orders each group.
+    const tasks: Task[] = models.flatMap((model) => targets.flatMap((t) => compareSchedule(seeds, METHODS, t, jobs).map((task) => ({ ...task, model }))));
+    const runs = mergeRuns(await runTasks(tasks, trainData));
     const wall = (performance.now() - started) / 1000;
-    console.log(`node --import tsx bench/compare.bench.ts --part ${part} --seeds ${seeds.join(',')} --target-sparsity ${target} --limit ${limit} --train-samples ${trainSamples} --finetune-epochs ${epochs} --jobs ${jobs}${smoke ? ' --smoke' : ''}, which ran:\n${runs.map((r) => `${r.command}\n  ${r.machine}; ${r.wallSeconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} CPU s (summed over its processes)`).join('\n')}\n${seeds.length} seed(s) in ${wall.toFixed(0)} s wall${parallel}\n\n${methodsTable(runs.map((r) => r.report))}\n`);
-    result.methods = runs.map((r) => ({ command: r.command, machine: r.machine, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, baseline: r.report.baseline.top1, rows: r.report.rows, timings: r.report.timings }));
+    const options = `${defaultModel ? '' : ` --model ${models.map((m) => path.relative(repoRoot, m)).join(',')}`}${METHODS.join(',') === ALL_METHODS.join(',') ? '' : ` --methods ${METHODS.join(',')}`}`;
+    const tables = models.flatMap((model) => targets.map((t) => {
+      const group = runs.filter((r) => r.model === model && r.targetSparsity === t);
+      return `${models.length > 1 || targets.length > 1 ? `${path.relative(repoRoot, model)}, target sparsity ${t}:\n` : ''}${methodsTable(group.map((r) => r.report))}`;
+    }));
+    console.log(`node --import tsx bench/compare.bench.ts --part ${part}${options} --seeds ${seeds.join(',')} --target-sparsity ${targets.join(',')} --limit ${limit} --train-samples ${trainSamples} --finetune-epochs ${epochs} --jobs ${jobs}${smoke ? ' --smoke' : ''}, which ran:\n${runs.map((r) => `${r.command}\n  ${r.machine}; ${r.wallSeconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} CPU s (summed over its processes)`).join('\n')}\n${tasks.length} compare job(s), ${seeds.length} seed(s) each, in ${wall.toFixed(0)} s wall${parallel}\n\n${tables.join('\n\n')}\n`);
+    result.methods = runs.map((r) => ({ model: path.relative(repoRoot, r.model), targetSparsity: r.targetSparsity, command: r.command, machine: r.machine, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, baseline: r.report.baseline.top1, rows: r.report.rows, timings: r.report.timings }));
     result.methodsWallSeconds = wall;
   }
   if (part === 'all' || part === 'sweep') {
-    const runs = await runTasks(sweep.map((s) => ({ seed: seeds[0]!, methods: ['afcc', 'magnitude'], targetSparsity: s })), trainData);
+    const runs = await runTasks(models.flatMap((model) => sweep.map((s) => ({ model, seed: seeds[0]!, methods: ['afcc', 'magnitude'], targetSparsity: s }))), trainData);
     runs.forEach((r) => Object.assign(r.report, { targetSparsity: r.targetSparsity }));
-    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}${parallel}\n\n${sweepTable(runs.map((r) => r.report))}`);
+    const tables = models.map((model) => `${models.length > 1 ? `${path.relative(repoRoot, model)}:\n` : ''}${sweepTable(runs.filter((r) => r.model === model).map((r) => r.report))}`);
+    console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}${parallel}\n\n${tables.join('\n\n')}`);
     result.sweep = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows }));
   }
-  writeResult('compare', result);
+  writeResult(defaultModel ? 'compare' : `compare-${models.map((m) => path.basename(m).replace(/\.(keras|h5|json)$/, '')).join('-')}`, result);
 }
 
 /** A child of runTasks: one compare job from a params file, its run written to another. */
