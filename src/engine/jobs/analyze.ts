@@ -45,7 +45,8 @@ export async function runSfp(loaded: LoadedModel, data: Dataset, options: SfpOpt
   try {
     return await analyzeSfp(loaded.model, data, options, ctx);
   } catch (error) {
-    if (error instanceof Error && error.constructor === Error) throw new EngineFailure('mismatch', error.message, loaded.path);
+    // Readable errors are thrown where they arise; the job names the model they concern.
+    if (error instanceof EngineFailure && !error.file) throw new EngineFailure(error.code, error.message, loaded.path);
     throw error;
   }
 }

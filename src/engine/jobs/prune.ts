@@ -102,7 +102,7 @@ export async function pruneJob(params: PruneParams, outer: JobContext): Promise<
     watch.lap('read-data');
     const base = await reportBase('prune', loaded, backend);
     const model = loaded.model;
-    const graph = modelGraph(model);
+    const graph = failReadably(loaded, () => modelGraph(model));
     notes.push(...graph.notes);
     const targets = failReadably(loaded, () => resolveTargets(graph, params.layers, method));
 
@@ -244,7 +244,8 @@ function failReadably<T>(loaded: LoadedModel, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (error instanceof Error && error.constructor === Error) throw new EngineFailure('mismatch', error.message, loaded.path);
+    // Readable errors are thrown where they arise; the job names the model they concern.
+    if (error instanceof EngineFailure && !error.file) throw new EngineFailure(error.code, error.message, loaded.path);
     throw error;
   }
 }

@@ -4,6 +4,7 @@
 // all spatial positions) and finish with part of one more slice, so the count is exact.
 import { mulberry32, shuffleInPlace } from '../core/random';
 import type { KernelMask, MaskSet } from '../graph/masks';
+import { EngineFailure } from '../core/errors';
 
 export interface KernelValues {
   layer: string;
@@ -29,7 +30,7 @@ function zeroFirst(kernel: KernelValues, order: ArrayLike<number>, zeros: number
 
 function checkZeros(kernel: KernelValues, zeros: number): number {
   if (!Number.isInteger(zeros) || zeros < 0 || zeros > kernel.values.length) {
-    throw new Error(`${kernel.layer}: cannot prune ${zeros} of ${kernel.values.length} weights.`);
+    throw new EngineFailure('mismatch', `${kernel.layer}: cannot prune ${zeros} of ${kernel.values.length} weights`);
   }
   return zeros;
 }

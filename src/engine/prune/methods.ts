@@ -9,6 +9,7 @@ import { kernelValues } from './apply';
 import { randomAfccMasks } from './randomAfcc';
 import { afccMasksAt, searchThreshold } from './threshold';
 import type { MaskSet } from '../graph/masks';
+import { EngineFailure } from '../core/errors';
 
 export interface MaskPlan {
   method: PruneMethod;
@@ -46,7 +47,7 @@ export function kernelZerosOf(graph: ModelGraph, masks: MaskSet): Map<string, nu
 
 /** Zeros per layer for a plain per-layer sparsity. */
 export function zerosAtSparsity(graph: ModelGraph, consumers: string[], sparsity: number): Map<string, number> {
-  if (!(sparsity >= 0 && sparsity <= 1)) throw new Error(`Sparsity must be between 0 and 1 (got ${sparsity}).`);
+  if (!(sparsity >= 0 && sparsity <= 1)) throw new EngineFailure('mismatch', `sparsity must be between 0 and 1 (got ${sparsity})`);
   return new Map(kernelValues(graph, consumers).map((k) => [k.layer, Math.round(sparsity * k.values.length)]));
 }
 

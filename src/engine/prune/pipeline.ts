@@ -48,7 +48,7 @@ export function planMasks(request: PlanRequest): MaskPlan {
   if (method === 'afcc') return afccPlan(need(analysis), targets, request.threshold, request.targetSparsity);
   const level = request.sparsity ?? request.targetSparsity;
   if (method === 'sfp-filters') {
-    if (level === undefined) throw new Error('--method sfp-filters needs --sparsity (the share of the filters feeding each targeted layer to remove).');
+    if (level === undefined) throw new EngineFailure('mismatch', '--method sfp-filters needs --sparsity (the share of the filters feeding each targeted layer to remove)');
     const plan = sfpFilterMasks(need(analysis), graph, targets, level, request.threshold);
     return { method, masks: plan.masks, threshold: request.threshold, removeFilters: plan.removed, notes: plan.notes };
   }
@@ -57,7 +57,7 @@ export function planMasks(request: PlanRequest): MaskPlan {
     const zeros = level !== undefined ? zerosAtSparsity(graph, targets, level) : new Map<string, number>();
     return baselinePlan(method, graph, targets, zeros, seed, measured);
   }
-  if (level === undefined) throw new Error(`--method ${method} needs --sparsity (the share of each targeted layer's weights to remove).`);
+  if (level === undefined) throw new EngineFailure('mismatch', `--method ${method} needs --sparsity (the share of each targeted layer's weights to remove)`);
   return baselinePlan(method, graph, targets, zerosAtSparsity(graph, targets, level), seed);
 }
 

@@ -5,6 +5,7 @@ import type { ModelGraph } from '../sfp/graph';
 import { mulberry32, shuffleInPlace } from '../core/random';
 import { afccMasks, type LabelSets } from './afcc';
 import type { KernelMask, MaskSet } from '../graph/masks';
+import { EngineFailure } from '../core/errors';
 
 /**
  * F label sets of exactly k distinct labels out of C, each label used ⌊F·k/C⌋ or ⌈F·k/C⌉ times.
@@ -14,7 +15,7 @@ import type { KernelMask, MaskSet } from '../graph/masks';
  * both constraints by construction.
  */
 export function balancedLabelSets(filters: number, classes: number, k: number, seed: number): number[][] {
-  if (!Number.isInteger(k) || k < 0 || k > classes) throw new Error(`Random AFCC: k = ${k} labels per filter is not in 0..${classes}.`);
+  if (!Number.isInteger(k) || k < 0 || k > classes) throw new EngineFailure('mismatch', `random AFCC: k = ${k} labels per filter is not in 0..${classes}`);
   for (let attempt = 0; attempt < 50; attempt++) {
     const sets = tryDeal(filters, classes, k, seed + attempt * 7919);
     if (sets) return sets.map((s) => s.sort((a, b) => a - b));

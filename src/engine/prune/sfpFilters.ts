@@ -81,7 +81,7 @@ export interface SfpFilterPlan {
  * judged where it is itself a producer).
  */
 export function sfpFilterMasks(analysis: SfpAnalysis, graph: ModelGraph, consumers: string[], sparsity: number, threshold: number): SfpFilterPlan {
-  if (!(sparsity >= 0 && sparsity < 1)) throw new Error(`sfp-filters needs a sparsity in [0, 1) (got ${sparsity}).`);
+  if (!(sparsity >= 0 && sparsity < 1)) throw new EngineFailure('mismatch', `sfp-filters needs a sparsity in [0, 1) (got ${sparsity})`);
   const removed: Record<string, number[]> = {};
   const notes: string[] = [];
   const masks = consumers.map((name) => {

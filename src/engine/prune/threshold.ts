@@ -3,6 +3,7 @@
 import { layerClusters, type SfpAnalysis } from '../sfp/analyze';
 import { afccMasks, maskSparsity, type LabelSets } from './afcc';
 import type { MaskSet } from '../graph/masks';
+import { EngineFailure } from '../core/errors';
 
 export function labelSetsAt(analysis: SfpAnalysis, threshold: number): LabelSets {
   const sets: LabelSets = new Map();
@@ -47,7 +48,7 @@ export function searchThreshold(analysis: SfpAnalysis, consumers: string[], targ
   if (!above) {
     const best = at(0.999);
     if (best.sparsity < target) {
-      throw new Error(`No cluster threshold reaches ${(target * 100).toFixed(1)}% sparsity on ${consumers.join(', ')}: the most AFCC gives is ${(best.sparsity * 100).toFixed(1)}% (threshold 0.999).`);
+      throw new EngineFailure('mismatch', `no cluster threshold reaches ${(target * 100).toFixed(1)}% sparsity on ${consumers.join(', ')}: the most AFCC gives is ${(best.sparsity * 100).toFixed(1)}% (threshold 0.999)`);
     }
     above = best;
   }

@@ -18,6 +18,6 @@ test('the shared threshold search reaches the target on the stored matrices and 
     const lower = Math.floor(choice.threshold * 100) / 100 - 0.01;
     if (lower >= 0) assert.ok(maskSparsity(afccMasksAt(analysis, targets, lower)) < target);
   }
-  assert.throws(() => searchThreshold(analysis, targets, 1.01), /No cluster threshold reaches/);
+  assert.throws(() => searchThreshold(analysis, targets, 1.01), /no cluster threshold reaches/);
   model.dispose();
 });
