@@ -88,10 +88,26 @@ function keras2Container(entry: Json): Json {
   return { class_name: kerasClassName(String(entry['class_name'])), config };
 }
 
+/**
+ * tfjs 4.22's SeparableConv2D.getConfig leaves out depth_multiplier, so a serialised model would
+ * come back with multiplier 1: it is restored from the depthwise kernel's shape [kh, kw, C, m].
+ */
+export function restoreDepthMultipliers(config: Json, model: tf.LayersModel): void {
+  for (const entry of (config['layers'] ?? []) as Json[]) {
+    const layerConfig = entry['config'] as Json;
+    const layer = model.layers.find((l) => l.name === layerConfig['name']);
+    if (!layer) continue;
+    if (CONTAINER_CLASSES.has(String(entry['class_name']))) restoreDepthMultipliers(layerConfig, layer as tf.LayersModel);
+    else if (entry['class_name'] === 'SeparableConv2D') layerConfig['depth_multiplier'] = layer.weights[0]!.shape[3];
+  }
+}
+
 /** The model's tfjs topology as Keras 2 writes it: explicit InputLayers for Sequentials, `Functional`. */
 export function keras2Config(model: tf.LayersModel): Json {
   const json = model.toJSON(null, false) as unknown as Json;
-  return keras2Container({ class_name: json['class_name'], config: rewrite(json['config']) });
+  const config = rewrite(json['config']) as Json;
+  restoreDepthMultipliers(config, model);
+  return keras2Container({ class_name: json['class_name'], config });
 }
 
 /** Keras 3 constructor arguments per class (Keras 3 rejects unknown keyword arguments). */

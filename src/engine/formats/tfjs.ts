@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { readModelJson, readWeightShards, shardPaths, splitIntoShards, type TfjsModelJson } from './tfjsManifest';
 import { modelTopology } from './kerasConfig';
+import { restoreDepthMultipliers } from './kerasConfigOut';
 import { buildLayersModel, serializeModel, weightBytes } from './build';
 import { assertNotProtected, writeFilesAtomically } from './atomic';
 
@@ -46,12 +47,14 @@ function shardPrefix(jsonPath: string): string {
 export async function saveTfjs(model: tf.LayersModel, file: string, options: SaveOptions = {}): Promise<string[]> {
   assertNotProtected([file], options.protectedFiles);
   const artifacts = await serializeModel(model);
+  const topology = artifacts.modelTopology as Record<string, unknown>;
+  restoreDepthMultipliers((topology['config'] ?? {}) as Record<string, unknown>, model);
   const shards = splitIntoShards(weightBytes(artifacts), shardPrefix(file));
   const json: TfjsModelJson = {
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
     convertedBy: `Quench v${QUENCH_VERSION}`,
-    modelTopology: artifacts.modelTopology as Record<string, unknown>,
+    modelTopology: topology,
     weightsManifest: [{ paths: shards.map((s) => s.name), weights: artifacts.weightSpecs ?? [] }],
   };
   if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
