@@ -165,15 +165,19 @@ export async function modelFromTopology(topology: Record<string, unknown>, file:
 
 /**
  * tfjs counts a reference per call of a layer, and model.dispose() drops one: a layer the config
- * calls twice (a shared layer) would keep its weights forever after the model is disposed. A model
- * read from a file owns all its layers, so each plain layer gets the one reference of the model.
- * Nested models keep tfjs's own accounting (Container.dispose handles them separately).
+ * calls twice (a shared layer), or a nested model (counted once when built and once per call),
+ * would keep its weights forever after the model is disposed. A model read from a file owns all
+ * its layers, so every layer and nested model, at any depth, gets the one reference of its owner.
  */
 function releaseSharedLayerRefs(model: tf.LayersModel): void {
+  // Container.dispose disposes a nested model twice, once as a layer and once as an internal
+  // container reference, so such a model keeps one reference for each.
+  const internal = (model as unknown as { internalContainerRefs?: tf.LayersModel[] }).internalContainerRefs ?? [];
   for (const layer of model.layers) {
-    if (layer instanceof tf.LayersModel) continue;
     const counted = layer as unknown as { _refCount: number | null };
-    if (typeof counted._refCount === 'number' && counted._refCount > 1) counted._refCount = 1;
+    const owned = 1 + (internal.includes(layer as tf.LayersModel) ? 1 : 0);
+    if (typeof counted._refCount === 'number' && counted._refCount > owned) counted._refCount = owned;
+    if (layer instanceof tf.LayersModel) releaseSharedLayerRefs(layer);
   }
 }
 
