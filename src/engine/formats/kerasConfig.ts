@@ -26,12 +26,15 @@ function plainDtype(dtype: unknown): string | undefined {
   return name.startsWith('mixed_') ? 'float32' : name;
 }
 
+/** Keras class names tfjs spells differently (its LeCun initializers). */
+const TFJS_CLASS_NAMES: Record<string, string> = { LecunNormal: 'LeCunNormal', LecunUniform: 'LeCunUniform' };
+
 /** Keras 3 serialised objects ({module, class_name, config, registered_name}) → {class_name, config}. */
 function plainObject(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainObject);
   if (!isObject(value)) return value;
   if (typeof value['class_name'] === 'string' && 'config' in value) {
-    return { class_name: value['class_name'], config: plainObject(value['config']) };
+    return { class_name: TFJS_CLASS_NAMES[value['class_name']] ?? value['class_name'], config: plainObject(value['config']) };
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainObject(v)]));
 }
