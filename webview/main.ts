@@ -12,6 +12,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import type { Report } from '../src/protocol/report';
 import type { OutcomeLine, PanelState, RunSummary, WebviewToHost } from '../src/protocol/webview';
 import { classNamesOf } from './classes';
+import type { ReadingTarget } from './views/sfpDetail';
 import { h } from './dom';
 import { parseHostMessage } from './hostMessages';
 import { layerRows, sfpOf, type SortKey } from './layerRows';
@@ -86,6 +87,12 @@ function selectLayer(name: string, fromHost = false): void {
   else render();
 }
 
+/** The pruned layers whose in-channels the unit `name` judged, with what the engine kept. */
+function readersOf(shown: Report, name: string): ReadingTarget[] {
+  if (shown.kind !== 'prune') return [];
+  return shown.layers.flatMap((l) => (l.decision && l.decision.inputUnits.includes(name) ? [{ name: l.name, decision: l.decision }] : []));
+}
+
 function layerDetail(): HTMLElement | null {
   const sfp = report && sfpOf(report);
   const layer = sfp?.layers.find((l) => l.name === state.selectedLayer);
@@ -110,7 +117,7 @@ function layerDetail(): HTMLElement | null {
         save();
         detail?.view.setOrder(order);
         if (detail) setBusy(detail.view.painted);
-      }, classNamesOf(report)),
+      }, classNamesOf(report), readersOf(report, layer.name)),
     };
     setBusy(detail.view.painted);
   }

@@ -1,10 +1,10 @@
-// AFCC connections between two analysed layers, derived from label sets (METHOD.md §7):
-// input filter i of layer m feeds output filter o of layer m+1 iff L_m(i) ∩ L_{m+1}(o) ≠ ∅;
-// into the output layer, filter f feeds class c iff c ∈ L(f). Pure, bitset-based (fast at 512×512).
-import type { SfpFilter } from '../../src/protocol/report';
+// The AFCC connections a prune run kept, as the engine decided them (the report's per-target
+// decision: slice f → o kept, packed bits): the panel draws them, it never recomputes masks.
+// Also the label-set histogram and filter ordering of the SFP view.
+import type { SfpFilter, TargetDecision } from '../../src/protocol/report';
 
 export interface ConnectionMask {
-  /** Rows: receiving units (next layer's filters or classes); columns: this layer's filters. */
+  /** Rows: receiving units (the target's out-channels or classes); columns: its in-channels. */
   rows: number;
   cols: number;
   /** kept[row * cols + col] = 1 when the connection survives. */
@@ -12,36 +12,22 @@ export interface ConnectionMask {
   keptCount: number;
 }
 
-export function labelBitsets(labelSets: number[][], classes: number): { words: number; bits: Uint32Array } {
-  const words = Math.max(1, Math.ceil(classes / 32));
-  const bits = new Uint32Array(labelSets.length * words);
-  labelSets.forEach((labels, f) => {
-    for (const l of labels) bits[f * words + (l >>> 5)] |= 1 << (l & 31);
-  });
-  return { words, bits };
-}
-
-export function connectionMask(from: number[][], to: number[][], classes: number): ConnectionMask {
-  const a = labelBitsets(from, classes);
-  const b = labelBitsets(to, classes);
-  const kept = new Uint8Array(to.length * from.length);
+/** A target's kept slices (keep[f·outputs + o], least significant bit first) as rows o × columns f. */
+export function decisionMask(decision: TargetDecision): ConnectionMask {
+  const bytes = Uint8Array.from(atob(decision.slices), (c) => c.charCodeAt(0));
+  const { inputs: cols, outputs: rows } = decision;
+  const kept = new Uint8Array(rows * cols);
   let keptCount = 0;
-  for (let o = 0; o < to.length; o++) {
-    for (let i = 0; i < from.length; i++) {
-      let meet = 0;
-      for (let w = 0; w < a.words && meet === 0; w++) meet = a.bits[i * a.words + w] & b.bits[o * b.words + w];
-      if (meet !== 0) {
-        kept[o * from.length + i] = 1;
+  for (let f = 0; f < cols; f++) {
+    for (let o = 0; o < rows; o++) {
+      const slice = f * rows + o;
+      if ((bytes[slice >> 3]! >> (slice & 7)) & 1) {
+        kept[o * cols + f] = 1;
         keptCount++;
       }
     }
   }
-  return { rows: to.length, cols: from.length, kept, keptCount };
-}
-
-/** Into the classifier output: unit c keeps filter f iff c ∈ L(f). */
-export function outputMask(from: number[][], classes: number): ConnectionMask {
-  return connectionMask(from, Array.from({ length: classes }, (_, c) => [c]), classes);
+  return { rows, cols, kept, keptCount };
 }
 
 export function maskToRgba(mask: ConnectionMask, keptColour: readonly number[], removedColour: readonly number[]): Uint8ClampedArray {

@@ -1,11 +1,11 @@
 // Detail of one analysed layer: the SFP grid (each filter's C×C matrix, clusters outlined), the
 // AFCC connection mask to the next analysed layer (or the output), and the label-set histogram.
-import type { SfpLayer, SfpSection } from '../../src/protocol/report';
+import type { SfpLayer, SfpSection, TargetDecision } from '../../src/protocol/report';
 import { barChart } from '../charts';
 import { labelSetText } from '../classes';
 import { h } from '../dom';
 import { fixed, int, pct, snr } from '../format';
-import { connectionMask, labelSetSizeHistogram, maskToRgba, orderFilters, outputMask, type FilterOrder } from '../sfp/connections';
+import { decisionMask, labelSetSizeHistogram, maskToRgba, orderFilters, type FilterOrder } from '../sfp/connections';
 import { matricesFromClusters, paintGrid, type GridJob } from '../sfp/gridCanvas';
 import { parseCssColour, type HeatPalette, type Rgb } from '../sfp/heatmap';
 
@@ -47,10 +47,15 @@ export interface SfpDetail {
  * frame first, the grid tiles per animation frame (gridCanvas), and the connection mask and
  * histogram (512 × 512 label-set intersections) in a later task.
  */
-export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: MatricesState, order: FilterOrder, onOrder: (o: FilterOrder) => void, classNames?: string[]): SfpDetail {
+/** A targeted kernel whose in-channels this unit's label sets judged, and what the engine kept. */
+export interface ReadingTarget {
+  name: string;
+  decision: TargetDecision;
+}
+
+export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: MatricesState, order: FilterOrder, onOrder: (o: FilterOrder) => void, classNames?: string[], readers: ReadingTarget[] = []): SfpDetail {
   const classes = sfp.classes;
-  const index = sfp.layers.indexOf(layer);
-  const next = sfp.layers[index + 1];
+  const reader = readers[0];
   const stats = h('dl', { class: 'facts' },
     ...[['Readout top-1', pct(layer.readoutAccuracy, 2)], ['Filters', int(layer.filters.length)], ['Mean |L(f)|', fixed(layer.meanLabels)], ['Mean noise', fixed(layer.meanNoise)],
       ['Clusters / filter', fixed(layer.clustersPerFilter)], ['SNR A / B', `${snr(layer.snrA)} / ${snr(layer.snrB)}`], ['Empty filters', pct(layer.emptyFilters)]]
@@ -94,25 +99,28 @@ export function renderSfpDetail(sfp: SfpSection, layer: SfpLayer, matrices: Matr
     tip.textContent = f ? `Filter #${f.index}: L(f) = ${labelSetText(f.labels, classNames)}, clusters ${f.clusters.map((c) => labelSetText(c, classNames)).join(' ') || 'none'}, noise ${f.noise < 0 ? '—' : f.noise}` : 'Point at a filter to see its label set.';
   });
 
-  const maskTitle = h('h3', {}, `AFCC connections ${layer.name} → ${next ? next.name : 'output classes'}`);
-  const maskSection = h('section', { class: 'mask-section' }, maskTitle, h('p', { class: 'muted' }, 'Computing the connection mask…'));
+  const maskTitle = h('h3', {}, reader ? `AFCC connections ${layer.name} → ${reader.decision.outputUnits === 'classes' ? `${reader.name} (output classes)` : reader.name}` : 'AFCC connections');
+  const maskSection = h('section', { class: 'mask-section' }, maskTitle, h('p', { class: 'muted' }, reader ? 'Drawing the connections the run kept…' : `No pruned layer of this run reads ${layer.name}: a prune run's report shows the connections it kept.`));
   const histogramSection = h('section', {});
   const element = h('section', { class: 'layer-detail', 'data-testid': 'layer-detail', 'data-layer': layer.name }, h('h2', {}, layer.name, ' ', h('span', { class: 'muted' }, layer.className)), stats, gridSection, h('div', { class: 'two-col' }, maskSection, histogramSection));
   const later = setTimeout(() => {
     if (disposed) return;
-    const from = layer.filters.map((f) => f.labels);
-    const mask = next ? connectionMask(from, next.filters.map((f) => f.labels), classes) : outputMask(from, classes);
-    const maskCanvas = h('canvas', { class: 'mask', 'data-testid': 'connection-mask', role: 'img' });
-    maskCanvas.width = mask.cols;
-    maskCanvas.height = mask.rows;
-    const kept = cssColour('--vscode-charts-green', [55, 148, 70]);
-    const removed = cssColour('--vscode-editor-background', [30, 30, 30]);
-    maskCanvas.getContext('2d')?.putImageData(new ImageData(maskToRgba(mask, kept, removed) as Uint8ClampedArray<ArrayBuffer>, mask.cols, mask.rows), 0, 0);
-    maskCanvas.style.width = `${Math.min(640, Math.max(mask.cols, 160))}px`;
-    maskSection.replaceChildren(maskTitle,
-      h('p', { class: 'muted' }, `Columns: ${mask.cols} filters of ${layer.name}; rows: ${next ? `${mask.rows} filters of ${next.name}` : `${mask.rows} classes`}. Kept iff the label sets meet: ${int(mask.keptCount)} of ${int(mask.rows * mask.cols)} (${pct(mask.keptCount / Math.max(1, mask.rows * mask.cols))}).`),
-      maskCanvas,
-    );
+    if (reader) {
+      const mask = decisionMask(reader.decision);
+      const maskCanvas = h('canvas', { class: 'mask', 'data-testid': 'connection-mask', role: 'img' });
+      maskCanvas.width = mask.cols;
+      maskCanvas.height = mask.rows;
+      const kept = cssColour('--vscode-charts-green', [55, 148, 70]);
+      const removed = cssColour('--vscode-editor-background', [30, 30, 30]);
+      maskCanvas.getContext('2d')?.putImageData(new ImageData(maskToRgba(mask, kept, removed) as Uint8ClampedArray<ArrayBuffer>, mask.cols, mask.rows), 0, 0);
+      maskCanvas.style.width = `${Math.min(640, Math.max(mask.cols, 160))}px`;
+      const rowsText = reader.decision.outputUnits === 'classes' ? `${mask.rows} classes` : `${mask.rows} out-channels of ${reader.name} (judged by ${reader.decision.outputUnits.join(' + ')})`;
+      const others = readers.length > 1 ? ` Also read by ${readers.slice(1).map((r) => r.name).join(', ')}.` : '';
+      maskSection.replaceChildren(maskTitle,
+        h('p', { class: 'muted' }, `Columns: ${mask.cols} in-channels of ${reader.name} (judged by ${reader.decision.inputUnits.join(' + ')}); rows: ${rowsText}. Kept by the engine: ${int(mask.keptCount)} of ${int(mask.rows * mask.cols)} slices (${pct(mask.keptCount / Math.max(1, mask.rows * mask.cols))}).${others}`),
+        maskCanvas,
+      );
+    }
     histogramSection.replaceChildren(barChart(labelSetSizeHistogram(layer.filters), { title: 'Filters per label-set size |L(f)|', xLabel: '|L(f)|', yLabel: 'filters' }));
   }, 0);
   paint();

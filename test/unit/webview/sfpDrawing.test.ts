@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterRects, gridLayout, heatColour, heatLut, labelRuns, paintFilterTile, parseCssColour, rectToPixels, tileGeometry, type HeatPalette } from '../../../webview/sfp/heatmap';
-import { connectionMask, labelSetSizeHistogram, maskToRgba, orderFilters, outputMask } from '../../../webview/sfp/connections';
+import type { TargetDecision } from '../../../src/protocol/report';
+import { decisionMask, labelSetSizeHistogram, maskToRgba, orderFilters } from '../../../webview/sfp/connections';
 import { makeSyntheticVgg } from './syntheticVgg';
 
 const palette: HeatPalette = { background: [0, 0, 0], negative: [0, 0, 200], positive: [100, 0, 0], hot: [255, 255, 0] };
@@ -68,13 +69,27 @@ test('grid layout wraps tiles into the available width', () => {
   assert.equal(g.width, 412);
 });
 
-test('AFCC connection mask: kept iff label sets meet; output mask keeps c ∈ L(f)', () => {
-  const from = [[0, 1], [2], [], [33, 40]];
-  const to = [[1], [2, 33], [5]];
-  const mask = connectionMask(from, to, 41);
-  assert.deepEqual(Array.from(mask.kept), [1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0]);
-  assert.equal(mask.keptCount, 3);
-  const out = outputMask([[0], [1, 2]], 3);
+/** A decision as the engine packs it: keep[f·outputs + o], least significant bit first, base64. */
+function packedDecision(keep: number[][], outputUnits: string[] | 'classes'): TargetDecision {
+  const inputs = keep.length;
+  const outputs = keep[0]!.length;
+  const bytes = new Uint8Array(Math.ceil((inputs * outputs) / 8));
+  keep.forEach((row, f) => row.forEach((k, o) => {
+    if (k) bytes[(f * outputs + o) >> 3]! |= 1 << ((f * outputs + o) & 7);
+  }));
+  const slicesKept = keep.flat().filter((k) => k).length;
+  return { inputUnits: ['conv5'], outputUnits, inputs, outputs, slicesKept, slices: Buffer.from(bytes).toString('base64') };
+}
+
+test('the connections drawn are the engine\'s decision: rows are out-channels (or classes), columns in-channels', () => {
+  // in-channel f (rows of `keep`) → out-channel o (columns of `keep`)
+  const keep = [[1, 0, 0], [0, 1, 1], [0, 0, 0], [1, 1, 0]];
+  const mask = decisionMask(packedDecision(keep, ['conv6']));
+  assert.equal(mask.rows, 3);
+  assert.equal(mask.cols, 4);
+  assert.deepEqual(Array.from(mask.kept), [1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0]);
+  assert.equal(mask.keptCount, 5);
+  const out = decisionMask(packedDecision([[1, 0, 0], [0, 1, 1]], 'classes'));
   assert.deepEqual(Array.from(out.kept), [1, 0, 0, 1, 0, 1]);
   const rgba = maskToRgba(out, [9, 9, 9], [1, 1, 1]);
   assert.deepEqual(Array.from(rgba.slice(0, 8)), [9, 9, 9, 255, 1, 1, 1, 255]);
@@ -115,9 +130,8 @@ test('a 512-filter, 100-class layer: every tile paints, masks have the right sha
     const first = layer.filters[f].clusters[0]?.[0];
     if (first !== undefined) assert.ok(px[(first * g.size + first) * 4] > 100, `filter ${f} label ${first}`);
   }
-  const next = outputMask(layer.filters.map((f) => f.labels), 100);
-  assert.equal(next.rows * next.cols, 100 * 512);
-  const self = connectionMask(vgg.report.sfp!.layers[11].filters.map((f) => f.labels), layer.filters.map((f) => f.labels), 100);
+  const keep = Array.from({ length: 512 }, (_, f) => Array.from({ length: 512 }, (__, o) => ((f * 7 + o) % 3 === 0 ? 1 : 0)));
+  const self = decisionMask(packedDecision(keep, ['conv13']));
   assert.equal(self.kept.length, 512 * 512);
-  assert.ok(self.keptCount > 0 && self.keptCount < 512 * 512);
+  assert.equal(self.keptCount, keep.flat().filter((k) => k).length);
 });
