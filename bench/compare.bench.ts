@@ -116,7 +116,8 @@ const ms = (values: number[]) => {
 
 export function methodsTable(runs: CompareReport[]): string {
   const first = runs[0]!;
-  const lines = [`unpruned top-1: ${ms(runs.map((r) => r.baseline.top1))} (${first.baseline.samples} test samples); seeds ${runs.map((r) => r.seed).join(', ')}`, '',
+  const whole = first.rows[0]?.totalSparsity;
+  const lines = [`unpruned top-1: ${ms(runs.map((r) => r.baseline.top1))} (${first.baseline.samples} test samples); seeds ${runs.map((r) => r.seed).join(', ')}${whole === undefined ? '' : `; whole-model sparsity (seed ${first.seed}, ${first.rows[0]!.method}): ${pp(whole)}%`}`, '',
     '| method | sparsity per targeted layer | targeted sparsity | after masking | BN re-estimated | fine-tuned | fine-tuned − unpruned (pp) |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const method of first.rows.map((r) => r.method)) {
     const rows = runs.map((r) => r.rows.find((x) => x.method === method)!);
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
     console.log(`${runs.map((r) => `${r.command}\n  ${r.machine}`).join('\n')}${parallel}\n\n${tables.join('\n\n')}`);
     result.sweep = runs.map((r) => ({ command: r.command, machine: r.machine, baseline: r.report.baseline.top1, rows: r.report.rows }));
   }
-  writeResult(defaultModel ? 'compare' : `compare-${models.map((m) => path.basename(m).replace(/\.(keras|h5|json)$/, '')).join('-')}`, result);
+  writeResult(defaultModel ? 'compare' : `compare-${models.map((m) => path.basename(m).replace(/\.(keras|h5|json)$/, '')).join('-')}-${part === 'sweep' ? 'sweep' : targets.join('-')}`, result);
 }
 
 /** A child of runTasks: one compare job from a params file, its run written to another. */
