@@ -26,7 +26,8 @@ export const NAME_MAX_CHARS = 28;
 const CHAR_PX = 7.5;
 const BAR_PX = 66;
 const TAG_PX = 56;
-const SCROLLBAR_PX = 14;
+/** VS Code's webview style draws 10 px scroll bars. */
+const SCROLLBAR_PX = 10;
 
 const filtersText = (r: LayerRow): string =>
   r.filtersBefore === null || r.filtersBefore === undefined ? '—' : r.filtersAfter !== undefined && r.filtersAfter !== null && r.filtersAfter !== r.filtersBefore ? `${r.filtersBefore} → ${r.filtersAfter}` : String(r.filtersBefore);
