@@ -19,6 +19,8 @@ export interface PruneModelArgs extends Omit<ModelChoices, 'compareMethods'> {
   model?: string | vscode.Uri;
   limit?: number;
   ifBusy?: 'ask' | 'cancel' | 'refuse';
+  /** Show the quick-pick flow, starting from these choices (the editor's "Prune this layer…"). */
+  ask?: boolean;
 }
 
 export async function pruneModel(deps: CommandDeps, ...args: unknown[]): Promise<JobOutcome<PruneReport> | undefined> {
@@ -29,7 +31,8 @@ export async function pruneModel(deps: CommandDeps, ...args: unknown[]): Promise
     const model = await resolveModel(deps, target, 'Model to prune');
     if (!model) return undefined;
     const defaults = pruneDefaults(await jobDefaults(deps, model.path), model);
-    const choices = options ? applyArgs(defaults, choiceArgs(options), model.path) : await askPruneChoices(deps, model, defaults);
+    const start = options ? applyArgs(defaults, choiceArgs(options), model.path) : defaults;
+    const choices = options && !options.ask ? start : await askPruneChoices(deps, model, start);
     if (!choices) return undefined;
     if (!choices.data) {
       return { outcome: 'refused', message: `No evaluation data for ${model.name}: pass \`data\` or run "Quench: Select Dataset for Model…" first.` };
@@ -58,6 +61,6 @@ export async function pruneModel(deps: CommandDeps, ...args: unknown[]): Promise
 
 /** The arguments object's choices: its defined fields, without the model and the job's own settings. */
 function choiceArgs(options: PruneModelArgs): Partial<PruneChoices> {
-  const { model: _model, limit: _limit, ifBusy: _ifBusy, ...choices } = options;
+  const { model: _model, limit: _limit, ifBusy: _ifBusy, ask: _ask, ...choices } = options;
   return Object.fromEntries(Object.entries(choices).filter(([, v]) => v !== undefined)) as Partial<PruneChoices>;
 }

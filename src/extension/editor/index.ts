@@ -79,7 +79,7 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, deps: E
       if (!match) return [];
       const { modelPath } = match.model;
       const prune = new vscode.CodeAction('Prune this layer…', vscode.CodeActionKind.Empty);
-      prune.command = { title: `Prune ${match.layerName}…`, command: 'quench.pruneModel', arguments: [{ model: modelPath, layers: [match.layerName] }] };
+      prune.command = { title: `Prune ${match.layerName}…`, command: 'quench.pruneModel', arguments: [{ model: modelPath, layers: [match.layerName], ask: true }] };
       const show = new vscode.CodeAction('Show in Quench report', vscode.CodeActionKind.Empty);
       show.command = { title: `Show ${match.layerName} in the Quench report`, command: SHOW_LAYER_COMMAND, arguments: [modelPath, match.layerName] };
       return [prune, show];
