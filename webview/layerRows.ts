@@ -23,6 +23,8 @@ export interface LayerRow {
   filtersAfter?: number | null;
   macs?: number;
   targeted?: boolean;
+  /** Why the engine cannot prune this layer's kernel (prune reports), from its layer registry. */
+  whyNot?: string;
   sfp?: SfpLayer;
 }
 
@@ -72,7 +74,7 @@ export function layerRows(report: Report): LayerRow[] {
       const after = nonZero(l.after);
       return {
         name: l.name, ...placeOf(l.name, l.path), className: l.className, params: l.before.params, paramsAfter: after, paramsChange: before === 0 ? undefined : after / before - 1,
-        sparsityBefore: l.before.sparsity, sparsityAfter: l.after.sparsity, filtersBefore: l.before.filters, filtersAfter: l.after.filters, macs: l.after.macs, targeted: l.targeted,
+        sparsityBefore: l.before.sparsity, sparsityAfter: l.after.sparsity, filtersBefore: l.before.filters, filtersAfter: l.after.filters, macs: l.after.macs, targeted: l.targeted, whyNot: l.whyNot,
       };
     });
   } else {

@@ -22,7 +22,7 @@ function cell(column: LayerColumn, r: LayerRow, layout: TableLayout, grouped: bo
   switch (column.id) {
     case 'name': {
       const indent = grouped ? r.group.length * INDENT_PX : 0;
-      const name = h('span', { class: 'layer-name', title: r.name }, grouped ? r.label : r.name);
+      const name = h('span', { class: 'layer-name', title: r.whyNot ? `${r.name}: not pruned on its own — ${r.whyNot}` : r.name }, grouped ? r.label : r.name);
       if (indent) name.style.marginLeft = `${indent}px`;
       if (layout.nameMaxPx !== undefined) name.style.maxWidth = `${Math.max(INDENT_PX * 2, layout.nameMaxPx - indent)}px`;
       return h('span', { class: 'name-cell' }, name, r.targeted ? h('span', { class: 'tag', title: 'targeted by pruning' }, 'pruned') : null);

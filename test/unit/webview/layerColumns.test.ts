@@ -151,3 +151,11 @@ test('class names come from the model, else the dataset, else indices', () => {
   assert.equal(labelSetText([0, 1], classNamesOf(fromData)), '{T-shirt/top, Trouser}');
   assert.equal(labelSetText([0, 3], undefined), '{0, 3}');
 });
+
+test('a layer the engine cannot prune carries its reason into the table row', () => {
+  const report = vggPrune();
+  report.layers = report.layers.map((l) => (l.name === 'bn3' ? { ...l, prunable: false, whyNot: 'BatchNormalization keeps channels (channel-preserving)' } : { ...l, prunable: true }));
+  const rows = layerRows(report);
+  assert.equal(rows.find((r) => r.name === 'bn3')?.whyNot, 'BatchNormalization keeps channels (channel-preserving)');
+  assert.equal(rows.find((r) => r.name === 'conv3')?.whyNot, undefined);
+});
