@@ -61,6 +61,21 @@ export function conv2dWithBias(
     return [dx, tf.transpose(dwt, [1, 2, 0, 3]) as tf.Tensor4D];
   };
 
+  return withConvGradients(x, kernel, bias, forward, gradients);
+}
+
+/**
+ * A convolution-like op (x [N, H, W, C] with a 4-D kernel and an optional bias) whose gradients
+ * come from `gradients` rather than tfjs's kernels (which the wasm backend lacks); the bias's
+ * gradient is the sum of dy over batch and positions.
+ */
+export function withConvGradients(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bias: tf.Tensor1D | null | undefined,
+  forward: (input: tf.Tensor4D, w: tf.Tensor4D, b?: tf.Tensor1D) => tf.Tensor4D,
+  gradients: (dy: tf.Tensor4D, input: tf.Tensor4D, w: tf.Tensor4D) => [tf.Tensor4D, tf.Tensor4D],
+): tf.Tensor4D {
   if (bias) {
     const op = tf.customGrad((input, w, b, save) => {
       (save as unknown as SaveTensors)([input as tf.Tensor4D, w as tf.Tensor4D]);

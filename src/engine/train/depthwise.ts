@@ -4,9 +4,7 @@
 // kernel, summed over the depth multiplier; dW is the padded input with batch and channels
 // folded into the channels, convolved with dY used as the filter (dilated by the stride).
 import * as tf from '@tensorflow/tfjs';
-import { samePadding, type ConvGeometry } from './convolution';
-
-type SaveTensors = (tensors: tf.Tensor[]) => void;
+import { samePadding, withConvGradients, type ConvGeometry } from './convolution';
 
 /** Depthwise conv + bias, NHWC, kernel [kh, kw, in, multiplier]: out-channel c·m + k reads in-channel c. */
 export function depthwiseConv2dWithBias(
@@ -23,27 +21,7 @@ export function depthwiseConv2dWithBias(
     geometry.kernelGradient === false ? tf.zeros(w.shape) : kernelGradient(dy, input, w.shape, geometry),
   ];
 
-  if (bias) {
-    const op = tf.customGrad((input, w, b, save) => {
-      (save as unknown as SaveTensors)([input as tf.Tensor4D, w as tf.Tensor4D]);
-      return {
-        value: forward(input as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [dx, dw] = gradients(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D);
-          return [dx, dw, tf.sum(dy, [0, 1, 2])];
-        },
-      };
-    });
-    return op(x, kernel, bias) as tf.Tensor4D;
-  }
-  const op = tf.customGrad((input, w, save) => {
-    (save as unknown as SaveTensors)([input as tf.Tensor4D, w as tf.Tensor4D]);
-    return {
-      value: forward(input as tf.Tensor4D, w as tf.Tensor4D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gradients(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D),
-    };
-  });
-  return op(x, kernel) as tf.Tensor4D;
+  return withConvGradients(x, kernel, bias, forward, gradients);
 }
 
 function paddingOf(shape: number[], kernel: number[], geometry: ConvGeometry): [[number, number], [number, number]] {
