@@ -13,6 +13,10 @@ interface Outcome {
 
 export const mnistModel = () => publicFixture('mnist-tfjs-small', 'model.json');
 export const mnistTest = () => publicFixture('mnist-test');
+/** Where the public fixtures beside the repository are absent (a plain clone elsewhere), say so and skip. */
+export const publicAbsent = (): string | null => (fs.existsSync(mnistModel()) ? null : `${publicFixture()} is absent`);
+/** A test that needs the public fixtures: skipped, with the reason in its title, where they are absent. */
+const itPublic = (title: string, fn: Mocha.AsyncFunc): Mocha.Test => (publicAbsent() ? it.skip(`${title} (skipped: ${publicAbsent()})`, fn) : it(title, fn));
 
 export function commandTests(): void {
   describe('commands with arguments', function () {
@@ -28,28 +32,28 @@ export function commandTests(): void {
       assert.ok(fs.existsSync(result.run!.file));
     });
 
-    it('quench.selectDataset remembers the data in .quench/models.json', async () => {
+    itPublic('quench.selectDataset remembers the data in .quench/models.json', async () => {
       const choices = await vscode.commands.executeCommand<{ data?: string }>('quench.selectDataset', { model: mnistModel(), data: mnistTest() });
       assert.equal(choices.data, mnistTest());
       const stored = JSON.parse(fs.readFileSync(path.join(workspaceRoot(), '.quench', 'models.json'), 'utf8'));
       assert.ok(Object.values(stored).some((c) => (c as { data?: string }).data === mnistTest()));
     });
 
-    it('quench.evaluateModel measures the public MNIST model', async () => {
+    itPublic('quench.evaluateModel measures the public MNIST model', async () => {
       const result = await vscode.commands.executeCommand<Outcome>('quench.evaluateModel', { model: mnistModel(), data: mnistTest(), limit: 500 });
       assert.equal(result.outcome, 'done', result.message);
       const top1 = (result.report!.accuracy as { top1: number }).top1;
       assert.ok(top1 > 0.95, `top-1 ${top1}`);
     });
 
-    it('quench.analyzeModel returns the SFP section', async () => {
+    itPublic('quench.analyzeModel returns the SFP section', async () => {
       const result = await vscode.commands.executeCommand<Outcome>('quench.analyzeModel', { model: mnistModel(), data: mnistTest(), limit: 300, readoutEpochs: 1 });
       assert.equal(result.outcome, 'done', result.message);
       assert.equal(result.report?.kind, 'analyze');
       assert.ok(((result.report!.sfp as { layers: unknown[] }).layers).length > 0);
     });
 
-    it('quench.compareMethods compares the requested methods', async () => {
+    itPublic('quench.compareMethods compares the requested methods', async () => {
       const result = await vscode.commands.executeCommand<Outcome>('quench.compareMethods', {
         model: mnistModel(),
         data: mnistTest(),
@@ -62,7 +66,7 @@ export function commandTests(): void {
       assert.deepEqual(rows.map((r) => r.method).sort(), ['afcc', 'magnitude']);
     });
 
-    it('quench.showReport opens a stored run by id', async () => {
+    itPublic('quench.showReport opens a stored run by id', async () => {
       const inspected = await vscode.commands.executeCommand<Outcome>('quench.inspectModel', { model: mnistModel(), show: false });
       const run = await vscode.commands.executeCommand<{ id: string }>('quench.showReport', { runId: inspected.run!.id });
       assert.equal(run?.id, inspected.run!.id);

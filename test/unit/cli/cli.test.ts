@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/engine/backend';
 import { openModel } from '../../../src/engine/formats';
 import type { EvalReport, InspectReport } from '../../../src/protocol/report';
+import { publicSkip } from '../formats/helpers';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const cli = path.join(repoRoot, 'dist/cli.js');
@@ -25,7 +26,7 @@ before(() => {
   if (!existsSync(cli)) execFileSync(process.execPath, ['scripts/esbuild.mjs'], { cwd: repoRoot, stdio: 'ignore' });
 });
 
-describe('quench CLI', () => {
+describe('quench CLI', { skip: publicSkip }, () => {
   it('inspect --json reports the layers and the 24,155 parameters of mnist-tfjs-small', () => {
     const run = quench(['inspect', small, '--json']);
     assert.equal(run.code, 0, run.stderr);

@@ -12,6 +12,7 @@ import { openDataset } from '../../../src/engine/data';
 import { evaluate } from '../../../src/engine/eval/evaluate';
 import { openModel } from '../../../src/engine/formats';
 import { quietContext } from '../../../src/engine/core/context';
+import { publicSkip } from '../formats/helpers';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const fixtures = path.resolve(repoRoot, '../shared/fixtures/public');
@@ -21,7 +22,7 @@ before(async () => {
   await initBackend('wasm');
 });
 
-describe('public TF.js fixtures on the MNIST test set', () => {
+describe('public TF.js fixtures on the MNIST test set', { skip: publicSkip }, () => {
   for (const [name, expected] of [['mnist-tfjs-small', 0.991], ['mnist-tfjs-keras-example', 0.99]] as const) {
     it(`${name}: top-1 ${expected} within 0.1 pp, no tensor leaks`, async () => {
       const loaded = await openModel(path.join(fixtures, name, 'model.json'));
@@ -90,7 +91,7 @@ function dense(x: Float64Array, kernel: Float32Array, bias: Float32Array, relu: 
   return y;
 }
 
-describe('independent check', () => {
+describe('independent check', { skip: publicSkip }, () => {
   it('a hand-written forward pass of mnist-tfjs-small agrees with evaluate on the first 12 images', async () => {
     const loaded = await openModel(path.join(fixtures, 'mnist-tfjs-small', 'model.json'));
     const w = loaded.model.getWeights().map((t) => t.dataSync() as Float32Array);

@@ -1,5 +1,5 @@
 // Shared by the format tests: temporary folders, predictions and bit-exact weight comparison.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 export const publicFixtures = path.resolve(repoRoot, '../shared/fixtures/public');
+/** Tests reading the public fixtures skip with this reason where they are absent (a plain clone elsewhere; CI has them). */
+export const publicSkip: string | false = existsSync(publicFixtures) ? false : `${publicFixtures} is absent (the public fixtures ship beside the repository)`;
 export const tinyModel = path.join(repoRoot, 'test/fixtures/tiny/model.json');
 export const kerasFixtures = path.join(repoRoot, 'test/fixtures/keras');
 

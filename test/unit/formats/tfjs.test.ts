@@ -11,6 +11,7 @@ import {
   maxAbsDiff,
   predictValues,
   publicFixtures,
+  publicSkip,
   tempDir,
   tinyModel,
 } from './helpers';
@@ -33,7 +34,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
   });
 }
 
-test('the public TF.js models open with the parameter counts of their README', async () => {
+test('the public TF.js models open with the parameter counts of their README', { skip: publicSkip }, async () => {
   for (const [folder, params] of [
     ['mnist-tfjs-small', 24155],
     ['mnist-tfjs-keras-example', 258826],

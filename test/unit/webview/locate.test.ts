@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { locateModelJsonLayers, offsetToPosition } from '../../../src/extension/editor/locate';
+import { publicSkip } from '../formats/helpers';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const fixtures = path.resolve(repoRoot, '../shared/fixtures/public');
 
-test('finds every layer entry of a real one-line TF.js model.json', () => {
+test('finds every layer entry of a real one-line TF.js model.json', { skip: publicSkip }, () => {
   const text = readFileSync(path.join(fixtures, 'mnist-tfjs-small/model.json'), 'utf8');
   const layers = locateModelJsonLayers(text);
   assert.deepEqual(
@@ -22,7 +23,7 @@ test('finds every layer entry of a real one-line TF.js model.json', () => {
   assert.ok(!layers.some((l) => l.name.includes('/')));
 });
 
-test('pretty-printed: each layer entry lands on its own line', () => {
+test('pretty-printed: each layer entry lands on its own line', { skip: publicSkip }, () => {
   const text = JSON.stringify(JSON.parse(readFileSync(path.join(fixtures, 'mnist-tfjs-keras-example/model.json'), 'utf8')), null, 2);
   const layers = locateModelJsonLayers(text);
   assert.equal(layers.filter((l) => l.className === 'Conv2D').length, 2);
