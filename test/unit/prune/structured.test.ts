@@ -15,6 +15,7 @@ import { layerById } from '../../../src/engine/graph';
 import { removeDeadFilters, type StructuredResult } from '../../../src/engine/prune/structured';
 import { layerStats } from '../../../src/engine/stats';
 import { repoRoot } from '../formats/helpers';
+import { edit, weight, zero } from './weightEdits';
 
 const zoo = (file: string): string => path.join(repoRoot, 'test/fixtures/zoo', file);
 let dir: string;
@@ -28,32 +29,8 @@ after(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** The weight `name` of layer `id` as a flat copy with its shape. */
-function weight(model: tf.LayersModel, id: string, name: string): { values: Float32Array; shape: number[] } {
-  const w = layerById(model, id).weights.find((v) => v.originalName.split('/').pop() === name)!;
-  return { values: Float32Array.from(w.read().dataSync()), shape: [...w.shape] as number[] };
-}
 
-/** Rewrites weight `name` of layer `id` with `edit` applied to a copy of its values. */
-function edit(model: tf.LayersModel, id: string, name: string, change: (values: Float32Array, shape: number[]) => void): void {
-  const layer = layerById(model, id);
-  const tensors = layer.weights.map((w) => {
-    const { values, shape } = weight(model, id, w.originalName.split('/').pop()!);
-    if (w.originalName.split('/').pop() === name) change(values, shape);
-    return tf.tensor(values, shape);
-  });
-  layer.setWeights(tensors);
-  tf.dispose(tensors);
-}
 
-/** Zeroes indices `channels` along axis `axis` (negative: from the end) of a weight. */
-function zero(model: tf.LayersModel, id: string, name: string, axis: number, channels: number[]): void {
-  edit(model, id, name, (values, shape) => {
-    const a = axis < 0 ? shape.length + axis : axis;
-    const inner = shape.slice(a + 1).reduce((x, y) => x * y, 1);
-    for (let i = 0; i < values.length; i++) if (channels.includes(Math.floor(i / inner) % shape[a]!)) values[i] = 0;
-  });
-}
 
 /** Makes BatchNorm `id` output `value` on `channels` when its input there is zero (beta = γμ/σ + value). */
 function bnOutputOnZero(model: tf.LayersModel, id: string, channels: number[], value: number): void {

@@ -14,6 +14,7 @@ import { layerById } from '../../../src/engine/graph';
 import { removeDeadFilters } from '../../../src/engine/prune/structured';
 import { layerStats } from '../../../src/engine/stats';
 import { repoRoot } from '../formats/helpers';
+import { edit, zero } from './weightEdits';
 
 let dir: string;
 before(async () => {
@@ -21,26 +22,7 @@ before(async () => {
 });
 after(() => fs.rm(dir, { recursive: true, force: true }));
 
-/** Sets weight `name` of layer `id` from `change` applied to a copy of its values. */
-function edit(model: tf.LayersModel, id: string, name: string, change: (values: Float32Array, shape: number[]) => void): void {
-  const layer = layerById(model, id);
-  const tensors = layer.weights.map((w) => {
-    const values = Float32Array.from(w.read().dataSync());
-    if (w.originalName.split('/').pop() === name) change(values, w.shape as number[]);
-    return tf.tensor(values, w.shape as number[]);
-  });
-  layer.setWeights(tensors);
-  tf.dispose(tensors);
-}
 
-/** Zeroes indices `channels` along axis `axis` (negative: from the end) of a weight. */
-function zero(model: tf.LayersModel, id: string, name: string, axis: number, channels: number[]): void {
-  edit(model, id, name, (values, shape) => {
-    const a = axis < 0 ? shape.length + axis : axis;
-    const inner = shape.slice(a + 1).reduce((x, y) => x * y, 1);
-    for (let i = 0; i < values.length; i++) if (channels.includes(Math.floor(i / inner) % shape[a]!)) values[i] = 0;
-  });
-}
 
 const predict = (model: tf.LayersModel, x: tf.Tensor): Float32Array => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
 const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
