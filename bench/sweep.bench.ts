@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         const plan = planAtReference(method, { graph, targets, seed, threshold, analysis }, reference.masks, threshold);
         applyMasks(model, plan.masks);
         const masked = await top1(`evaluate-${method}`);
-        const bn: AccuracyResult | undefined = train ? await recalibrated(model, train, evalData, ctx, []) : undefined;
+        const bn: AccuracyResult | undefined = train ? await recalibrated(model, graph, train, evalData, ctx, []) : undefined;
         let finetuned: number | undefined;
         if (epochs > 0 && train) {
           await finetune(model, plan.masks, train, finetuneSettings({ epochs, trainData }, seed), ctx);

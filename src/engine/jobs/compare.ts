@@ -62,7 +62,7 @@ export async function compareJob(params: CompareParams, ctx: JobContext): Promis
       notes.push(...plan.notes);
       applyMasks(model, plan.masks);
       const accuracy = (await evaluate(model, data, ctx, { stage: `evaluate-${method}` })).accuracy;
-      const bn = params.recalibrateBn !== false ? await recalibrated(model, train, data, ctx, notes) : undefined;
+      const bn = params.recalibrateBn !== false ? await recalibrated(model, graph, train, data, ctx, notes) : undefined;
       let finetuned;
       if (params.finetune && params.finetune.epochs > 0 && train) {
         await finetune(model, plan.masks, firstSamples(train, params.finetune.trainLimit), finetuneSettings(params.finetune, seed), ctx);

@@ -25,7 +25,6 @@ import { openTrainingData, runSfp, sfpOptions, writeMatricesFile } from './analy
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure } from '../core/errors';
 import { JobProgress, type PlannedStep } from '../pipeline/progress';
-import { buildGraph } from '../graph';
 import { throwIfCancelled, type JobContext } from '../core/context';
 import { assertInputUnchanged, exportVerified, firstSamples, outputFormat } from './pruneExport';
 
@@ -133,7 +132,7 @@ export async function pruneJob(params: PruneParams, outer: JobContext): Promise<
     const afterMask = (await evaluate(model, data, ctx, { stage: 'evaluate-masked' })).accuracy;
     watch.lap('evaluate-masked');
     let afterBn: AccuracyResult | undefined;
-    if (params.recalibrateBn !== false) afterBn = await recalibrated(model, train, data, ctx, notes, job);
+    if (params.recalibrateBn !== false) afterBn = await recalibrated(model, graph, train, data, ctx, notes, job);
     if (afterBn) watch.lap('recalibrate-bn');
     let finetuneInfo: FinetuneInfo | undefined;
     let after = afterBn ?? afterMask;
@@ -221,9 +220,9 @@ export async function pruneJob(params: PruneParams, outer: JobContext): Promise<
 }
 
 /** BatchNorm re-estimation on training data; without training data it is skipped (no test leakage). */
-export async function recalibrated(model: tf.LayersModel, train: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress): Promise<AccuracyResult | undefined> {
+export async function recalibrated(model: tf.LayersModel, graph: ModelGraph, train: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress): Promise<AccuracyResult | undefined> {
   // Nested models' layers count: the graph flattens them.
-  if (!buildGraph(model).nodes.some((n) => n.className === 'BatchNormalization')) return undefined;
+  if (!graph.graph.nodes.some((n) => n.className === 'BatchNormalization')) return undefined;
   if (!train) {
     notes.push('BatchNorm statistics were not re-estimated: no training data (pass --train-data); accuracy after masking may be far below what the pruned weights can do (METHOD.md §14).');
     return undefined;

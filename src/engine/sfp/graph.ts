@@ -5,7 +5,7 @@
 // units are the blocks and every kernel reads the block before it (§3–§7).
 import type * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../core/errors';
-import { buildGraph, classifierOf, kernelIndexOf, defaultTargets as graphDefaultTargets, graphUnits, type GraphNode, type ModelGraph as EngineGraph, type UnitChannel } from '../graph';
+import { buildGraph, classifierOf, kernelIndexOf, defaultTargets as graphDefaultTargets, graphUnits, type GraphNode, type GraphUnits, type ModelGraph as EngineGraph, type UnitChannel } from '../graph';
 
 /** A unit: where SFP measures label sets. Named after the node that starts it. */
 export interface SfpUnit {
@@ -49,6 +49,8 @@ export interface PruneTarget {
 
 export interface ModelGraph {
   graph: EngineGraph;
+  /** The graph's units and channel tracing, as modelGraph found them. */
+  unitsOfGraph: GraphUnits;
   units: SfpUnit[];
   targets: PruneTarget[];
   output: PruneTarget;
@@ -128,7 +130,7 @@ export function modelGraph(model: tf.LayersModel): ModelGraph {
   if (!output) {
     throw new EngineFailure('unsupported', 'the model\'s output is not computed by a Dense or Conv2D classifier (through at most a Softmax, activations and flattening), so its classes cannot be read');
   }
-  return { graph, units, targets, output, classes: output.outputs, outputReads: outputReads(output, units), notes };
+  return { graph, unitsOfGraph: found, units, targets, output, classes: output.outputs, outputReads: outputReads(output, units), notes };
 }
 
 /** The unit the classifier reads whole, and how (all its rows from one unit, in flatten or channel order). */
@@ -175,7 +177,7 @@ export function requireLinked(graph: ModelGraph, name: string): PruneTarget {
 
 /** METHOD.md §15.3's default targets (on a VGG chain §14's conv 4→5, 5→6, 6→output). */
 export function defaultTargets(graph: ModelGraph): string[] {
-  return graphDefaultTargets(graph.graph, graphUnits(graph.graph)).filter((name) => graph.targets.some((t) => t.name === name));
+  return graphDefaultTargets(graph.graph, graph.unitsOfGraph).filter((name) => graph.targets.some((t) => t.name === name));
 }
 
 /** Units whose label sets the AFCC masks of `targets` need, in graph order. */
