@@ -10,6 +10,7 @@ import type {
   ModelFormat,
   PruneMethod,
   PruneReport,
+  BudgetObjective,
 } from './report';
 
 /** Options shared by every job that reads data. */
@@ -72,6 +73,13 @@ export interface FinetuneOptions {
 export interface PruneParams extends DataOptions {
   model: string;
   method: PruneMethod;
+  /** Accuracy budget: prune as much of `objective` as keeps held-out top-1 within this many percentage points. */
+  maxDrop?: number;
+  objective?: BudgetObjective;
+  /** Share of the evaluation data held out from the budget search for the reported figure (default 0.5). */
+  heldOut?: number;
+  /** Sensitivity ladder (per-layer sparsities scanned); default 0.3, 0.5, 0.7, 0.8, 0.9, 0.95. */
+  ladder?: number[];
   /** Layers whose kernels are pruned; default for AFCC: the deepest blocks and the output layer. */
   layers?: string[];
   /** AFCC cluster threshold (METHOD.md §4), default 0.3. */
@@ -113,6 +121,22 @@ export interface CompareParams extends DataOptions {
   /** Re-estimate BatchNorm statistics after masking for every method (default true). */
   recalibrateBn?: boolean;
   finetune?: FinetuneOptions;
+}
+
+export interface SweepParams extends DataOptions {
+  model: string;
+  methods: PruneMethod[];
+  /** Sparsities of the targeted layers; default 0.3, 0.5, 0.7, 0.8, 0.9. */
+  sparsities?: number[];
+  layers?: string[];
+  objective?: BudgetObjective;
+  seed?: number;
+  readoutEpochs?: number;
+  trainData?: string;
+  recalibrateBn?: boolean;
+  finetune?: FinetuneOptions;
+  /** Budget line to draw in the chart (pp). */
+  maxDrop?: number;
 }
 
 export interface EngineInfo {

@@ -5,7 +5,7 @@ export const SCHEMA_VERSION = 1;
 
 export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export type ReportKind = 'inspect' | 'eval' | 'analyze' | 'prune' | 'compare';
+export type ReportKind = 'inspect' | 'eval' | 'analyze' | 'prune' | 'compare' | 'sweep';
 
 /** Mask-producing methods. `sfp-filters` is structured (whole filters), the rest are masks. */
 export type PruneMethod =
@@ -16,6 +16,9 @@ export type PruneMethod =
   | 'random'
   | 'random-afcc'
   | 'sfp-filters';
+
+/** What a budgeted prune maximises the removal of. */
+export type BudgetObjective = 'params' | 'macs' | 'size';
 
 export interface ToolInfo {
   name: 'quench';
@@ -310,7 +313,110 @@ export interface PruneReport extends ReportBase {
   latency?: LatencyInfo[];
   /** Present when filters were physically removed (--structured). */
   structured?: StructuredInfo;
+  /** Present for a prune within an accuracy budget (--max-drop). */
+  budget?: BudgetSection;
   output: OutputInfo | null;
+}
+
+// ---- Accuracy budget (--max-drop) ----
+
+/** How the evaluation data was divided: the search sees only `calibration`, the reported figure is `heldOut`. */
+export interface DataSplit {
+  calibration: number;
+  heldOut: number;
+  /** Seed of the stratified split (same data and seed → same split). */
+  seed: number;
+  /** 'stratified': each class divided in the same proportion. */
+  kind: 'stratified';
+}
+
+/** Top-1 on calibration data of one layer pruned alone at a ladder of sparsities, the rest untouched. */
+export interface SensitivityCurve {
+  layer: string;
+  method: PruneMethod;
+  /** Top-1 of the unpruned model on the same calibration data, 0..1. */
+  baseline: number;
+  points: { sparsity: number; top1: number }[];
+  /** What pruning this layer removes of the objective at sparsity 1 (parameters, MACs or bytes). */
+  weight: number;
+}
+
+export interface SensitivitySection {
+  objective: BudgetObjective;
+  /** The ladder every layer was measured at. */
+  ladder: number[];
+  curves: SensitivityCurve[];
+  /** Whether BatchNorm was re-estimated before each measurement. */
+  bnRecalibrated: boolean;
+  /** Cache of the scan, keyed by model, data, split, method and ladder hashes. */
+  cache: { key: string; hit: boolean; path?: string };
+}
+
+/** One applied allocation, verified. */
+export interface BudgetAttempt {
+  method: PruneMethod;
+  /** Global scale of the allocation (1 = as allocated; the back-off lowers it). */
+  scale: number;
+  layerSparsity: Record<string, number>;
+  /** Share of the objective removed over the whole model, 0..1. */
+  removed: number;
+  predictedDrop: number;
+  /** Calibration and held-out top-1 after re-estimation and fine-tuning, 0..1. */
+  calibrationTop1: number;
+  heldOutTop1: number;
+  /** Held-out drop in percentage points (before − after) × 100. */
+  verifiedDrop: number;
+  withinBudget: boolean;
+}
+
+export interface BudgetSection {
+  /** The budget in percentage points of top-1. */
+  maxDrop: number;
+  objective: BudgetObjective;
+  /** 'auto' when several methods ran under the budget. */
+  requestedMethod: PruneMethod | 'auto';
+  split: DataSplit;
+  /** How the per-layer sparsities were chosen, in a sentence (e.g. greedy marginal-gain over the curves). */
+  allocator: string;
+  sensitivity: SensitivitySection;
+  attempts: BudgetAttempt[];
+  /** The attempt that was written; null when nothing met the budget (no model is written then). */
+  chosen: BudgetAttempt | null;
+  /** Held-out top-1 of the input model, the reference of every verifiedDrop. */
+  heldOutBefore: AccuracyResult;
+  heldOutAfter: AccuracyResult | null;
+  /** method auto: the best verified attempt per method, and which won by how much. */
+  methods?: { method: PruneMethod; best: BudgetAttempt | null }[];
+}
+
+// ---- Sweep (accuracy against sparsity per method) ----
+
+export interface SweepPoint {
+  /** Requested sparsity of the targeted layers (AFCC: reached through the threshold search). */
+  sparsity: number;
+  targetedSparsity: number;
+  totalSparsity: number;
+  /** Share of the objective removed over the whole model. */
+  removed: number;
+  top1: number;
+  top1BnRecalibrated?: number;
+  top1Finetuned?: number;
+}
+
+export interface SweepCurve {
+  method: PruneMethod;
+  points: SweepPoint[];
+}
+
+export interface SweepReport extends ReportBase {
+  kind: 'sweep';
+  dataset: DatasetInfo;
+  seed: number;
+  objective: BudgetObjective;
+  baseline: AccuracyResult;
+  curves: SweepCurve[];
+  /** The budget line to draw (pp), when one was given. */
+  maxDrop?: number;
 }
 
 export interface CompareRow {
