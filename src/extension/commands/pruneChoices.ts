@@ -1,15 +1,20 @@
-// The Prune Model… quick-pick flow: evaluation data, method, layers, then one last step that
-// starts the job or changes the less common options (fine-tuning, removing dead filters, output
-// format and place, advanced). Every step starts from the model's remembered choice
-// (pruneOptions.ts), so a second run is four Enters.
+// The Prune Model… quick-pick flow. First the budget: "Keep top-1 within 0.5 pp" (recommended),
+// 1 pp, 2 pp, or a fixed sparsity or threshold. Within a budget: evaluation data, then one last
+// step that starts the job or changes the method (auto by default), the objective, fine-tuning,
+// removing dead filters, output format and place, advanced. At a fixed sparsity or threshold:
+// evaluation data, method, layers, then the same last step. Every step starts from the model's
+// remembered choice (pruneOptions.ts), so a second run is a few Enters.
 import * as vscode from 'vscode';
-import type { ModelFormat, PruneMethod } from '../../protocol/report';
+import type { BudgetObjective, ModelFormat, PruneMethod } from '../../protocol/report';
 import type { DiscoveredModel } from '../models/discovery';
 import { defaultPrunedPath } from './defaultOutput';
 import type { CommandDeps } from './deps';
 import { pickDataset } from './pickDataset';
 import { askNumber, pickLayers } from './pickers';
-import { finetuneText, OUTPUT_FORMATS, pruneSummary, withFormat, withOutput, type PruneChoices, type PruneDefaults } from './pruneOptions';
+import {
+  BUDGETS, budgetText, finetuneText, OBJECTIVES, OUTPUT_FORMATS, pruneSummary, withFinetuneDefault, withFormat, withOutput, type PruneChoices, type PruneDefaults,
+} from './pruneOptions';
+import { trainingDataBeside } from './trainingData';
 
 export type { PruneChoices, PruneDefaults } from './pruneOptions';
 
@@ -22,49 +27,101 @@ export const PRUNE_METHODS: { method: PruneMethod; label: string; detail: string
   { method: 'random-afcc', label: 'Random AFCC', detail: "AFCC's per-layer counts at random positions (a control)", needsSparsity: false },
 ];
 
-const STEPS = 4;
+/** Methods a budget can run: auto tries AFCC and magnitude under the same budget and keeps the best verified one. */
+export const BUDGET_METHODS: { method: PruneMethod | 'auto'; label: string; detail: string }[] = [
+  { method: 'auto', label: 'Auto', detail: 'AFCC and magnitude under the same budget; the best verified result is kept and the report says by how much it won' },
+  { method: 'afcc', label: 'AFCC', detail: "Applied filter's cluster connections from the SFP analysis, per-layer sparsities from the budget" },
+  { method: 'magnitude', label: 'Magnitude', detail: 'Smallest absolute weights, per-layer sparsities from the budget' },
+];
+
+export function budgetMethodLabel(method: PruneMethod | 'auto'): string {
+  return BUDGET_METHODS.find((m) => m.method === method)?.label ?? PRUNE_METHODS.find((m) => m.method === method)?.label ?? method;
+}
+
 const relative = (p: string) => vscode.workspace.asRelativePath(p);
+const stepsOf = (maxDrop: number | null) => (maxDrop === null ? 5 : 3);
 
 export async function askPruneChoices(deps: CommandDeps, model: DiscoveredModel, defaults: PruneDefaults): Promise<PruneChoices | undefined> {
-  const title = (step: number) => `Prune ${model.name} (${step}/${STEPS})`;
-  const data = await pickDataset(deps, model, { kind: 'evaluation', current: defaults.data, title: title(1) });
+  const maxDrop = await askBudget(defaults.maxDrop, `Prune ${model.name} (1/${stepsOf(defaults.maxDrop)})`);
+  if (maxDrop === undefined) return undefined;
+  const steps = stepsOf(maxDrop);
+  const title = (step: number) => `Prune ${model.name} (${step}/${steps})`;
+  const data = await pickDataset(deps, model, { kind: 'evaluation', current: defaults.data, title: title(2) });
   if (!data) return undefined;
+  if (maxDrop !== null) {
+    const choices = withFinetuneDefault({ ...defaults, data, maxDrop }, (await trainingDataBeside(data)) !== undefined);
+    return startOrChange(deps, model, choices, title(steps));
+  }
 
   const methodPick = await vscode.window.showQuickPick(
     PRUNE_METHODS.map((m) => ({ label: m.label, detail: m.detail, picked: m.method === defaults.method, method: m, description: m.method === defaults.method ? 'last used' : undefined })).sort(
       (a, b) => Number(b.method.method === defaults.method) - Number(a.method.method === defaults.method),
     ),
-    { title: title(2), placeHolder: 'Pruning method', ignoreFocusOut: true },
+    { title: title(3), placeHolder: 'Pruning method', ignoreFocusOut: true },
   );
   if (!methodPick) return undefined;
   const method = methodPick.method.method;
   let sparsity = defaults.sparsity;
   if (methodPick.method.needsSparsity) {
-    sparsity = await askNumber({ title: title(2), prompt: 'Sparsity per targeted layer (fraction of weights set to zero)', value: sparsity ?? 0.8, min: 0, max: 0.999 });
+    sparsity = await askNumber({ title: title(3), prompt: 'Sparsity per targeted layer (fraction of weights set to zero)', value: sparsity ?? 0.8, min: 0, max: 0.999 });
     if (sparsity === undefined) return undefined;
   }
 
   const layers = await pickLayers(deps, model, defaults.layers, {
-    title: title(3),
+    title: title(4),
     placeHolder: 'Layers to prune; select none for the method default (AFCC: the deepest blocks and the output layer)',
   });
   if (!layers) return undefined;
 
-  return startOrChange(deps, model, { ...defaults, data, method, sparsity, layers }, title(STEPS));
+  return startOrChange(deps, model, { ...defaults, data, maxDrop, method, sparsity, layers }, title(steps));
 }
 
-type Option = 'start' | 'finetune' | 'structured' | 'format' | 'output' | 'advanced';
+type BudgetItem = vscode.QuickPickItem & { maxDrop?: number | null; other?: true };
+
+/** The first question: how much top-1 may pruning cost (pp), or null for a fixed sparsity or threshold. */
+async function askBudget(current: number | null, title: string): Promise<number | null | undefined> {
+  const budgets: number[] = [...BUDGETS];
+  if (current !== null && !budgets.includes(current)) budgets.push(current);
+  const items: BudgetItem[] = [
+    ...budgets.map((maxDrop, i): BudgetItem => ({
+      label: `$(shield) Keep top-1 within ${maxDrop} pp`,
+      description: [i === 0 ? 'recommended' : '', maxDrop === current ? 'last used' : ''].filter(Boolean).join(' · ') || undefined,
+      detail: i === 0 ? 'Prunes as much as keeps held-out top-1 within the budget: sensitivity scan, per-layer allocation, fine-tuning, verified on data the search never saw' : undefined,
+      maxDrop,
+    })),
+    { label: '$(edit) Another budget…', detail: 'Any number of percentage points', other: true },
+    { label: '$(settings) A fixed sparsity or threshold…', description: current === null ? 'last used' : undefined, detail: 'Choose the method (AFCC, magnitude, …), its sparsity or threshold and the layers yourself', maxDrop: null },
+  ];
+  const pick = await vscode.window.showQuickPick(items.sort((a, b) => Number(b.maxDrop === current && !b.other) - Number(a.maxDrop === current && !a.other)), {
+    title,
+    placeHolder: 'How much top-1 accuracy may pruning cost?',
+    ignoreFocusOut: true,
+  });
+  if (!pick) return undefined;
+  if (!pick.other) return pick.maxDrop ?? null;
+  return askNumber({ title, prompt: 'Largest drop of held-out top-1 you accept, in percentage points', value: current ?? 0.5, min: 0, max: 100 });
+}
+
+type Option = 'start' | 'method' | 'objective' | 'finetune' | 'structured' | 'format' | 'output' | 'advanced';
 type OptionItem = vscode.QuickPickItem & { option: Option };
 
 /** The last step: Enter starts; picking an option changes it and comes back here. */
 async function startOrChange(deps: CommandDeps, model: DiscoveredModel, initial: PruneChoices, title: string): Promise<PruneChoices | undefined> {
   let choices = initial;
   for (;;) {
-    const methodLabel = PRUNE_METHODS.find((m) => m.method === choices.method)?.label ?? choices.method;
+    const budget = choices.maxDrop !== null;
+    const methodLabel = budget ? budgetMethodLabel(choices.budgetMethod) : PRUNE_METHODS.find((m) => m.method === choices.method)?.label ?? choices.method;
     const formatLabel = OUTPUT_FORMATS.find((f) => f.format === choices.format)?.label ?? choices.format;
+    const objectiveLabel = OBJECTIVES.find((o) => o.objective === choices.objective)?.label ?? choices.objective;
     const items: OptionItem[] = [
       { option: 'start', label: '$(play) Start pruning', detail: pruneSummary(choices, methodLabel, relative) },
       { option: 'finetune', label: '', kind: vscode.QuickPickItemKind.Separator },
+      ...(budget
+        ? [
+            { option: 'method' as const, label: '$(beaker) Method…', description: methodLabel },
+            { option: 'objective' as const, label: '$(target) Maximise the removal of…', description: objectiveLabel },
+          ]
+        : []),
       { option: 'finetune', label: '$(mortar-board) Fine-tuning…', description: finetuneText(choices, relative) },
       {
         option: 'structured',
@@ -75,7 +132,7 @@ async function startOrChange(deps: CommandDeps, model: DiscoveredModel, initial:
       { option: 'output', label: '$(save) Write to…', description: relative(choices.out) },
       { option: 'advanced', label: '$(settings-gear) Advanced…', description: advancedText(choices) },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter starts pruning; pick an option to change it', ignoreFocusOut: true });
+    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: `${budgetText(choices.maxDrop)}: Enter starts pruning; pick an option to change it`, ignoreFocusOut: true });
     if (!pick) return undefined;
     if (pick.option === 'start') return choices;
     // Escape inside an option's own step comes back here with the choices as they were.
@@ -85,12 +142,16 @@ async function startOrChange(deps: CommandDeps, model: DiscoveredModel, initial:
 
 function advancedText(c: PruneChoices): string {
   const parts = [`seed ${c.seed ?? 1}`, `readout ${c.readoutEpochs ?? 5} epochs`];
-  if (c.method === 'afcc' || c.method === 'random-afcc') parts.push(c.targetSparsity !== undefined ? `target sparsity ${c.targetSparsity}` : `threshold ${c.threshold ?? 0.3}`);
+  if (c.maxDrop === null && (c.method === 'afcc' || c.method === 'random-afcc')) parts.push(c.targetSparsity !== undefined ? `target sparsity ${c.targetSparsity}` : `threshold ${c.threshold ?? 0.3}`);
   return parts.join(', ');
 }
 
 async function changeOption(deps: CommandDeps, model: DiscoveredModel, choices: PruneChoices, option: Exclude<Option, 'start'>, title: string): Promise<PruneChoices | undefined> {
   switch (option) {
+    case 'method':
+      return askBudgetMethod(choices, title);
+    case 'objective':
+      return askObjective(choices, title);
     case 'structured':
       return { ...choices, structured: !choices.structured };
     case 'finetune':
@@ -146,7 +207,7 @@ async function askAdvanced(choices: PruneChoices, title: string): Promise<PruneC
   if (seed === undefined) return undefined;
   const readoutEpochs = await askNumber({ title, prompt: 'Readout training epochs for the SFP analysis', value: choices.readoutEpochs ?? 5, min: 1, max: 200, integer: true });
   if (readoutEpochs === undefined) return undefined;
-  if (choices.method !== 'afcc' && choices.method !== 'random-afcc') return { ...choices, seed, readoutEpochs };
+  if (choices.maxDrop !== null || (choices.method !== 'afcc' && choices.method !== 'random-afcc')) return { ...choices, seed, readoutEpochs };
   const mode = await vscode.window.showQuickPick(
     [
       { label: 'Cluster threshold', description: `currently ${choices.threshold ?? 0.3}`, target: false },
@@ -161,4 +222,24 @@ async function askAdvanced(choices: PruneChoices, title: string): Promise<PruneC
   }
   const threshold = await askNumber({ title, prompt: 'Cluster threshold (METHOD.md §4; default 0.3)', value: choices.threshold ?? 0.3, min: 0, max: 1 });
   return threshold === undefined ? undefined : { ...choices, seed, readoutEpochs, threshold, targetSparsity: undefined };
+}
+
+async function askBudgetMethod(choices: PruneChoices, title: string): Promise<PruneChoices | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    BUDGET_METHODS.map((m) => ({ label: m.label, detail: m.detail, description: m.method === choices.budgetMethod ? 'current' : undefined, method: m.method })).sort(
+      (a, b) => Number(b.method === choices.budgetMethod) - Number(a.method === choices.budgetMethod),
+    ),
+    { title, placeHolder: `Method within ${choices.maxDrop} pp`, ignoreFocusOut: true },
+  );
+  return pick ? { ...choices, budgetMethod: pick.method } : undefined;
+}
+
+async function askObjective(choices: PruneChoices, title: string): Promise<PruneChoices | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    OBJECTIVES.map((o) => ({ label: o.label, detail: o.detail, description: o.objective === choices.objective ? 'current' : undefined, objective: o.objective as BudgetObjective })).sort(
+      (a, b) => Number(b.objective === choices.objective) - Number(a.objective === choices.objective),
+    ),
+    { title, placeHolder: 'What the budget should remove the most of', ignoreFocusOut: true },
+  );
+  return pick ? { ...choices, objective: pick.objective } : undefined;
 }

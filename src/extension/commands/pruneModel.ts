@@ -1,5 +1,7 @@
-// quench.pruneModel: prune a model with AFCC or a baseline, through the quick-pick flow or fully
-// from an arguments object { model, data, method, layers, finetuneEpochs, format, structured, out, seed, ... }.
+// quench.pruneModel: prune a model within an accuracy budget (the default: { maxDrop: 0.5 }, method
+// auto) or with AFCC or a baseline at a fixed sparsity or threshold ({ maxDrop: null, method, ... }),
+// through the quick-pick flow or fully from an arguments object { model, data, maxDrop,
+// budgetMethod, objective, method, layers, finetuneEpochs, format, structured, out, seed, ... }.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PruneReport } from '../../protocol/report';
@@ -11,8 +13,9 @@ import type { CommandDeps } from './deps';
 import { commandInput, reportCommandError, resolveModel } from './input';
 import { jobDefaults } from './jobDefaults';
 import { rememberDataset } from './pickDataset';
-import { askPruneChoices, PRUNE_METHODS } from './pruneChoices';
-import { applyArgs, choicesToRemember, pruneDefaults, pruneParams, type PruneChoices } from './pruneOptions';
+import { askPruneChoices, budgetMethodLabel, PRUNE_METHODS } from './pruneChoices';
+import { applyArgs, budgetText, choicesToRemember, pruneDefaults, pruneParams, withFinetuneDefault, type PruneChoices } from './pruneOptions';
+import { trainingDataBeside } from './trainingData';
 
 /** Everything the prune flow asks, settable as command arguments (the same fields stored per model). */
 export interface PruneModelArgs extends Omit<ModelChoices, 'compareMethods'> {
@@ -37,15 +40,20 @@ export async function pruneModel(deps: CommandDeps, ...args: unknown[]): Promise
     if (!choices.data) {
       return { outcome: 'refused', message: `No evaluation data for ${model.name}: pass \`data\` or run "Quench: Select Dataset for Model…" first.` };
     }
-    const chosen = choices as PruneChoices;
+    // Called with arguments, fine-tuning nobody chose follows the same rule as in the flow.
+    const chosen = withFinetuneDefault(choices as PruneChoices, (await trainingDataBeside(choices.data)) !== undefined);
     if (path.resolve(chosen.out) === path.resolve(model.path)) {
       return { outcome: 'refused', message: `The output ${chosen.out} is the model itself; Quench never writes over the original.` };
     }
     await deps.settings.update(model.path, choicesToRemember(chosen, model.path));
     await rememberDataset(deps, chosen.data);
-    const label = PRUNE_METHODS.find((m) => m.method === chosen.method)?.label ?? chosen.method;
+    const label =
+      chosen.maxDrop === null
+        ? PRUNE_METHODS.find((m) => m.method === chosen.method)?.label ?? chosen.method
+        : `${budgetText(chosen.maxDrop).toLowerCase()}, ${budgetMethodLabel(chosen.budgetMethod)}`;
     // AFCC analyses the layers first; its matrices let the panel draw each filter's heat map.
-    const matricesPath = chosen.method === 'afcc' || chosen.method === 'random-afcc' ? await matricesPathFor(model.path, 'prune') : undefined;
+    const afcc = chosen.maxDrop === null ? chosen.method === 'afcc' || chosen.method === 'random-afcc' : chosen.budgetMethod === 'afcc' || chosen.budgetMethod === 'auto';
+    const matricesPath = afcc ? await matricesPathFor(model.path, 'prune') : undefined;
     return await deps.jobs.run({
       method: 'prune',
       params: { ...pruneParams(model.path, chosen, options?.limit), matricesPath },

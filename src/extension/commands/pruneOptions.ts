@@ -1,25 +1,56 @@
 // What Prune Model… starts from, how one option moves the others (a format moves the default
-// output), what it remembers for the model, and the engine request it makes. No vscode, so the
-// unit tier checks it; the quick picks themselves are in pruneChoices.ts.
+// output), what it remembers for the model, and the engine request it makes: within an accuracy
+// budget (--max-drop, the default) or at a fixed sparsity or threshold. No vscode, so the unit tier
+// checks it; the quick picks themselves are in pruneChoices.ts.
 import * as path from 'node:path';
 import type { PruneParams } from '../../protocol/engine';
-import type { ModelFormat, PruneMethod } from '../../protocol/report';
+import type { BudgetObjective, ModelFormat, PruneMethod } from '../../protocol/report';
 import type { ModelChoices } from '../state/modelsFile';
 import { defaultPrunedPath } from './defaultOutput';
 
 export interface PruneChoices extends ModelChoices {
   data: string;
+  /** The budget in pp of top-1, or null for a fixed sparsity or threshold (`method` and its options). */
+  maxDrop: number | null;
+  budgetMethod: PruneMethod | 'auto';
+  objective: BudgetObjective;
   method: PruneMethod;
   out: string;
   format: ModelFormat;
   structured: boolean;
   finetuneEpochs: number;
+  /**
+   * True while nobody chose the fine-tuning epochs (neither remembered nor set in the settings):
+   * under a budget they become 1 where training data sits beside the evaluation data.
+   */
+  finetuneUnset?: boolean;
 }
 
 export type PruneDefaults = Omit<PruneChoices, 'data'> & { data?: string };
 
 /** The remembered choices with the quench.* settings filled in (jobDefaults.ts). */
-export type JobDefaults = ModelChoices & { method: PruneMethod; readoutEpochs: number; finetuneEpochs: number };
+export type JobDefaults = ModelChoices & { method: PruneMethod; readoutEpochs: number; finetuneEpochs: number; finetuneUnset?: boolean };
+
+/** The budget a model starts from when nothing is remembered: the flow's recommended first answer. */
+export const DEFAULT_MAX_DROP = 0.5;
+
+/** Budgets the flow offers (pp of top-1); the first is the recommended one. */
+export const BUDGETS = [0.5, 1, 2] as const;
+
+export const OBJECTIVES: { objective: BudgetObjective; label: string; detail: string }[] = [
+  { objective: 'params', label: 'Parameters', detail: 'remove as many weights as the budget allows (file size after compression, memory)' },
+  { objective: 'macs', label: 'MACs', detail: 'remove the weights that cost the most multiply-accumulates (compute per image)' },
+  { objective: 'size', label: 'File size', detail: 'remove the weights that take the most bytes in the written model' },
+];
+
+/**
+ * The budget when the model has none stored: a model pruned before at a fixed method keeps that
+ * way of pruning (null); a model never pruned starts from the recommended budget.
+ */
+export function rememberedBudget(remembered: Pick<ModelChoices, 'maxDrop' | 'method'>): number | null {
+  if (remembered.maxDrop !== undefined) return remembered.maxDrop;
+  return remembered.method !== undefined ? null : DEFAULT_MAX_DROP;
+}
 
 export const OUTPUT_FORMATS: { format: ModelFormat; label: string; detail: string }[] = [
   { format: 'tfjs-layers', label: 'TF.js layers', detail: 'model.json + .bin weight shards, for tf.loadLayersModel' },
@@ -39,10 +70,22 @@ export function pruneDefaults(remembered: JobDefaults, model: { path: string; fo
   const format = remembered.format ?? (remembered.out ? formatOfPath(remembered.out) : undefined) ?? model.format;
   return {
     ...remembered,
+    maxDrop: remembered.maxDrop === undefined ? DEFAULT_MAX_DROP : remembered.maxDrop,
+    budgetMethod: remembered.budgetMethod ?? 'auto',
+    objective: remembered.objective ?? 'params',
     format,
     structured: remembered.structured ?? false,
     out: remembered.out ?? defaultPrunedPath(model.path, format),
   };
+}
+
+/**
+ * The chosen evaluation data is known: under a budget, fine-tuning nobody chose becomes one epoch
+ * where training data sits beside it (`trainingFound`), so BatchNorm and the weights recover.
+ */
+export function withFinetuneDefault<T extends Pick<PruneChoices, 'maxDrop' | 'finetuneEpochs' | 'finetuneUnset'>>(choices: T, trainingFound: boolean): T {
+  if (!choices.finetuneUnset || choices.maxDrop === null) return choices;
+  return { ...choices, finetuneEpochs: trainingFound ? 1 : choices.finetuneEpochs };
 }
 
 /** True when `out` is a path the person chose, not one of the defaults beside the model. */
@@ -71,12 +114,18 @@ export function withOutput<T extends { out: string; format: ModelFormat }>(choic
   return { ...choices, out, format: formatOfPath(out) ?? choices.format };
 }
 
+/** Arguments that only mean something at a fixed sparsity or threshold. */
+const FIXED_ARGS = ['method', 'sparsity', 'threshold', 'targetSparsity', 'layers'] as const;
+
 /**
  * The defaults with an arguments object's fields on top (a command call without pickers). A
- * `format` without an `out` moves the default output along, as the flow does.
+ * `format` without an `out` moves the default output along, as the flow does. Arguments naming a
+ * fixed method, sparsity, threshold or layers without a `maxDrop` prune that way, not within the
+ * remembered budget.
  */
 export function applyArgs(defaults: PruneDefaults, args: Partial<PruneChoices>, modelPath: string): PruneDefaults {
   let choices: PruneDefaults = { ...defaults };
+  if (args.maxDrop === undefined && FIXED_ARGS.some((key) => args[key] !== undefined)) choices.maxDrop = null;
   if (args.format && !args.out) choices = withFormat(choices, modelPath, args.format);
   if (args.out) choices = withOutput(choices, args.out);
   const rest = Object.fromEntries(Object.entries(args).filter(([key, v]) => v !== undefined && key !== 'out' && key !== 'format'));
@@ -86,9 +135,12 @@ export function applyArgs(defaults: PruneDefaults, args: Partial<PruneChoices>, 
 /** What is stored for the model after a run starts: everything asked, the output only when chosen. */
 export function choicesToRemember(chosen: PruneChoices, modelPath: string): ModelChoices {
   return {
+    maxDrop: chosen.maxDrop,
+    budgetMethod: chosen.maxDrop === null ? undefined : chosen.budgetMethod,
+    objective: chosen.maxDrop === null ? undefined : chosen.objective,
     data: chosen.data,
     trainData: chosen.trainData,
-    method: chosen.method,
+    method: chosen.maxDrop === null ? chosen.method : undefined,
     sparsity: chosen.sparsity,
     layers: chosen.layers,
     finetuneEpochs: chosen.finetuneEpochs,
@@ -104,6 +156,24 @@ export function choicesToRemember(chosen: PruneChoices, modelPath: string): Mode
 
 export function pruneParams(modelPath: string, choices: PruneChoices, limit?: number): PruneParams {
   const finetuneEpochs = choices.finetuneEpochs ?? 0;
+  const finetune = finetuneEpochs > 0 ? { epochs: finetuneEpochs, trainData: choices.trainData } : undefined;
+  if (choices.maxDrop !== null) {
+    // Within a budget the engine chooses the layers and their sparsities; the fixed-method options stay out.
+    return {
+      model: modelPath,
+      data: choices.data,
+      limit,
+      method: choices.budgetMethod as PruneParams['method'],
+      maxDrop: choices.maxDrop,
+      objective: choices.objective,
+      seed: choices.seed,
+      readoutEpochs: choices.readoutEpochs,
+      out: choices.out,
+      format: choices.format,
+      structured: choices.structured || undefined,
+      finetune,
+    };
+  }
   return {
     model: modelPath,
     data: choices.data,
@@ -118,7 +188,7 @@ export function pruneParams(modelPath: string, choices: PruneChoices, limit?: nu
     out: choices.out,
     format: choices.format,
     structured: choices.structured || undefined,
-    finetune: finetuneEpochs > 0 ? { epochs: finetuneEpochs, trainData: choices.trainData } : undefined,
+    finetune,
   };
 }
 
@@ -128,8 +198,21 @@ export function finetuneText(choices: Pick<PruneChoices, 'finetuneEpochs' | 'tra
   return choices.trainData ? `${epochs} on ${relative(choices.trainData)}` : `${epochs} on the training data beside the evaluation data`;
 }
 
+/** 'Top-1 within 0.5 pp' or 'A fixed sparsity or threshold'. */
+export function budgetText(maxDrop: number | null): string {
+  return maxDrop === null ? 'A fixed sparsity or threshold' : `Top-1 within ${maxDrop} pp`;
+}
+
 /** One line saying what will run, for the flow's last step. */
 export function pruneSummary(choices: PruneDefaults, methodLabel: string, relative: (p: string) => string): string {
+  if (choices.maxDrop !== null) {
+    const objective = OBJECTIVES.find((o) => o.objective === choices.objective)?.label.toLowerCase() ?? choices.objective;
+    const parts = [budgetText(choices.maxDrop), `${methodLabel}, most ${objective} removed`];
+    parts.push(choices.finetuneEpochs > 0 ? `fine-tune ${finetuneText(choices, relative)}` : 'no fine-tuning');
+    if (choices.structured) parts.push('dead filters removed');
+    parts.push(`→ ${relative(choices.out)} (${choices.format})`);
+    return parts.join(' · ');
+  }
   const parts = [methodLabel];
   if (choices.sparsity !== undefined && !['afcc', 'random-afcc'].includes(choices.method)) parts.push(`sparsity ${choices.sparsity}`);
   parts.push(choices.layers?.length ? `${choices.layers.length} layer${choices.layers.length === 1 ? '' : 's'}` : 'default layers');

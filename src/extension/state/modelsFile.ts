@@ -3,13 +3,23 @@
 // so the file can be committed. No vscode: the unit tier reads and writes it as the store does.
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import type { ModelFormat, PruneMethod } from '../../protocol/report';
+import type { BudgetObjective, ModelFormat, PruneMethod } from '../../protocol/report';
 import { writeJsonAtomically } from './atomicJson';
 
 /** What a person chose for a model last time; every job flow starts from it. */
 export interface ModelChoices {
+  /**
+   * Accuracy budget in percentage points of top-1 (the Prune flow's first question); null when a
+   * fixed sparsity or threshold was chosen instead.
+   */
+  maxDrop?: number | null;
+  /** Method under a budget: 'auto' runs several and keeps the best verified result. */
+  budgetMethod?: PruneMethod | 'auto';
+  /** What a budgeted prune maximises the removal of. */
+  objective?: BudgetObjective;
   data?: string;
   trainData?: string;
+  /** Method of a prune at a fixed sparsity or threshold. */
   method?: PruneMethod;
   /** Per-layer sparsity of the magnitude, L1-kernel and random methods. */
   sparsity?: number;

@@ -7,8 +7,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultPrunedPath } from '../../../src/extension/commands/defaultOutput';
 import {
-  applyArgs, choicesToRemember, formatOfPath, outPickedByPerson, pruneDefaults, pruneParams, pruneSummary, withFormat, withOutput, type JobDefaults, type PruneChoices,
+  applyArgs, choicesToRemember, DEFAULT_MAX_DROP, formatOfPath, outPickedByPerson, pruneDefaults, pruneParams, pruneSummary, rememberedBudget, withFinetuneDefault, withFormat, withOutput,
+  type JobDefaults, type PruneChoices,
 } from '../../../src/extension/commands/pruneOptions';
+import { trainingDataBeside } from '../../../src/extension/commands/trainingData';
 import { mergeModelChoices, modelsFilePath, readModelChoices } from '../../../src/extension/state/modelsFile';
 
 const root = path.resolve('/ws');
@@ -62,7 +64,7 @@ test('a new format moves a default output to that format and renames a chosen on
 });
 
 test('after a run the choice is stored, the output only when the person picked it', () => {
-  const chosen: PruneChoices = { ...withFormat(pruneDefaults(settings, model), modelJson, 'keras-h5'), data: path.join(root, 'data'), method: 'magnitude', sparsity: 0.5, structured: true, finetuneEpochs: 1, trainData: path.join(root, 'train') };
+  const chosen: PruneChoices = { ...withFormat(pruneDefaults(settings, model), modelJson, 'keras-h5'), data: path.join(root, 'data'), maxDrop: null, method: 'magnitude', sparsity: 0.5, structured: true, finetuneEpochs: 1, trainData: path.join(root, 'train') };
   const stored = choicesToRemember(chosen, modelJson);
   assert.deepEqual(
     { data: stored.data, method: stored.method, sparsity: stored.sparsity, format: stored.format, structured: stored.structured, finetuneEpochs: stored.finetuneEpochs, trainData: stored.trainData, out: stored.out },
@@ -72,7 +74,7 @@ test('after a run the choice is stored, the output only when the person picked i
 });
 
 test('the engine request carries format, structured and fine-tuning only as chosen', () => {
-  const base: PruneChoices = { ...pruneDefaults(settings, model), data: path.join(root, 'data') };
+  const base: PruneChoices = { ...pruneDefaults({ ...settings, maxDrop: null }, model), data: path.join(root, 'data') };
   const plain = pruneParams(modelJson, base, 500);
   assert.equal(plain.format, 'tfjs-layers');
   assert.equal(plain.structured, undefined);
@@ -100,7 +102,7 @@ test('an arguments object overrides the remembered choice; a format alone moves 
 
 test('the last step says in one line what will run', () => {
   const relative = (p: string) => path.relative(root, p);
-  const d = { ...pruneDefaults({ ...settings, method: 'magnitude', sparsity: 0.5 }, model), layers: ['conv5', 'output'] };
+  const d = { ...pruneDefaults({ ...settings, method: 'magnitude', sparsity: 0.5, maxDrop: null }, model), layers: ['conv5', 'output'] };
   assert.equal(pruneSummary(d, 'Magnitude', relative), `Magnitude · sparsity 0.5 · 2 layers · → ${path.join('fashion-vgg', 'model.pruned', 'model.json')} (tfjs-layers)`);
   const more = { ...d, method: 'afcc' as const, layers: [], structured: true, finetuneEpochs: 1, trainData: path.join(root, 'train') };
   assert.match(pruneSummary(more, 'AFCC', relative), /^AFCC · default layers · fine-tune 1 epoch on train · dead filters removed · →/);
@@ -141,6 +143,85 @@ test('a broken models.json reads as no choices and is replaced by the next write
     assert.deepEqual(await readModelChoices(dir, m), {});
     await mergeModelChoices(dir, m, { format: 'keras-v3' });
     assert.deepEqual(await readModelChoices(dir, m), { format: 'keras-v3' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the first question: a model never pruned starts within 0.5 pp, one pruned at a fixed method keeps that way', () => {
+  assert.equal(rememberedBudget({}), DEFAULT_MAX_DROP);
+  assert.equal(DEFAULT_MAX_DROP, 0.5);
+  assert.equal(rememberedBudget({ method: 'magnitude' }), null, 'a stored method from before budgets: a fixed sparsity');
+  assert.equal(rememberedBudget({ method: 'magnitude', maxDrop: 1 }), 1, 'a stored budget wins');
+  assert.equal(rememberedBudget({ maxDrop: null }), null);
+  const d = pruneDefaults(settings, model);
+  assert.deepEqual([d.maxDrop, d.budgetMethod, d.objective], [0.5, 'auto', 'params'], 'within a budget the method is auto, the objective parameters');
+  const remembered = pruneDefaults({ ...settings, maxDrop: 2, budgetMethod: 'magnitude', objective: 'macs' }, model);
+  assert.deepEqual([remembered.maxDrop, remembered.budgetMethod, remembered.objective], [2, 'magnitude', 'macs']);
+});
+
+test('within a budget the engine request carries the budget, method auto and the objective, not the fixed options', () => {
+  const chosen: PruneChoices = { ...pruneDefaults({ ...settings, method: 'magnitude', sparsity: 0.7, layers: ['conv5'], threshold: 0.4 }, model), data: path.join(root, 'data'), finetuneEpochs: 1 };
+  const params = pruneParams(modelJson, chosen, 300);
+  assert.deepEqual(
+    { method: params.method, maxDrop: params.maxDrop, objective: params.objective, limit: params.limit, finetune: params.finetune, out: params.out },
+    { method: 'auto', maxDrop: 0.5, objective: 'params', limit: 300, finetune: { epochs: 1, trainData: undefined }, out: path.join(root, 'fashion-vgg', 'model.pruned', 'model.json') },
+  );
+  assert.deepEqual([params.sparsity, params.threshold, params.layers, params.targetSparsity], [undefined, undefined, undefined, undefined]);
+  const fixed = pruneParams(modelJson, { ...chosen, maxDrop: null });
+  assert.deepEqual([fixed.method, fixed.maxDrop, fixed.sparsity, fixed.layers], ['magnitude', undefined, 0.7, ['conv5']]);
+});
+
+test('fine-tuning nobody chose becomes one epoch under a budget where training data exists', () => {
+  const unset = { maxDrop: 0.5, finetuneEpochs: 0, finetuneUnset: true };
+  assert.equal(withFinetuneDefault(unset, true).finetuneEpochs, 1);
+  assert.equal(withFinetuneDefault(unset, false).finetuneEpochs, 0, 'no training data: nothing to fine-tune on');
+  assert.equal(withFinetuneDefault({ ...unset, finetuneUnset: false }, true).finetuneEpochs, 0, 'a chosen 0 stays 0');
+  assert.equal(withFinetuneDefault({ ...unset, maxDrop: null }, true).finetuneEpochs, 0, 'a fixed sparsity keeps the setting');
+});
+
+test('arguments naming a fixed method, sparsity or layers without maxDrop prune that way', () => {
+  const d = pruneDefaults(settings, model);
+  assert.equal(applyArgs(d, { data: '/d' }, modelJson).maxDrop, 0.5, 'data alone: the remembered budget');
+  assert.equal(applyArgs(d, { method: 'magnitude', sparsity: 0.5 }, modelJson).maxDrop, null);
+  assert.equal(applyArgs(d, { layers: ['conv5'] }, modelJson).maxDrop, null, "the editor's Prune this layer…");
+  assert.equal(applyArgs(d, { method: 'afcc', maxDrop: 1 }, modelJson).maxDrop, 1, 'an explicit budget wins');
+});
+
+test('what is remembered: the budget and its method and objective, the fixed method only when it ran', () => {
+  const budget: PruneChoices = { ...pruneDefaults({ ...settings, maxDrop: 1, budgetMethod: 'afcc', objective: 'size' }, model), data: path.join(root, 'data') };
+  const stored = choicesToRemember(budget, modelJson);
+  assert.deepEqual([stored.maxDrop, stored.budgetMethod, stored.objective, stored.method], [1, 'afcc', 'size', undefined]);
+  const fixed = choicesToRemember({ ...budget, maxDrop: null, method: 'magnitude' }, modelJson);
+  assert.deepEqual([fixed.maxDrop, fixed.method, fixed.budgetMethod], [null, 'magnitude', undefined]);
+});
+
+test('the last step of a budgeted prune says the budget, the method and the objective', () => {
+  const relative = (p: string) => path.relative(root, p);
+  const d = { ...pruneDefaults(settings, model), finetuneEpochs: 1 };
+  assert.equal(pruneSummary(d, 'Auto', relative), `Top-1 within 0.5 pp · Auto, most parameters removed · fine-tune 1 epoch on the training data beside the evaluation data · → ${path.join('fashion-vgg', 'model.pruned', 'model.json')} (tfjs-layers)`);
+});
+
+test('training data beside the evaluation data is found by its file names', async () => {
+  const dir = tempRoot();
+  try {
+    const data = path.join(dir, 'data');
+    fs.mkdirSync(data);
+    fs.writeFileSync(path.join(data, 't10k-images-idx3-ubyte.gz'), '');
+    fs.writeFileSync(path.join(data, 't10k-labels-idx1-ubyte.gz'), '');
+    assert.equal(await trainingDataBeside(data), undefined, 'a test set alone');
+    fs.writeFileSync(path.join(data, 'train-images-idx3-ubyte.gz'), '');
+    assert.equal(await trainingDataBeside(data), path.join(data, 'train-images-idx3-ubyte.gz'));
+    assert.equal(await trainingDataBeside(path.join(data, 't10k-images-idx3-ubyte.gz')), path.join(data, 'train-images-idx3-ubyte.gz'));
+    fs.mkdirSync(path.join(dir, 'images', 'test'), { recursive: true });
+    assert.equal(await trainingDataBeside(path.join(dir, 'images', 'test')), undefined);
+    fs.mkdirSync(path.join(dir, 'images', 'train'));
+    assert.equal(await trainingDataBeside(path.join(dir, 'images', 'test')), path.join(dir, 'images', 'train'));
+    fs.writeFileSync(path.join(dir, 'x_test.npy'), '');
+    assert.equal(await trainingDataBeside(path.join(dir, 'x_test.npy')), undefined);
+    fs.writeFileSync(path.join(dir, 'x_train.npy'), '');
+    assert.equal(await trainingDataBeside(path.join(dir, 'x_test.npy')), path.join(dir, 'x_train.npy'));
+    assert.equal(await trainingDataBeside(path.join(dir, 'missing')), undefined);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
