@@ -16,6 +16,16 @@ export interface ChartOptions {
   pointsOnly?: boolean;
   width?: number;
   height?: number;
+  /** Horizontal reference lines across the plot (a baseline, a budget), drawn dashed with their label. */
+  hLines?: HLine[];
+  /** x-axis tick text (default: the number as is). */
+  xTick?: (v: number) => string;
+}
+
+export interface HLine {
+  y: number;
+  label: string;
+  kind: 'baseline' | 'budget';
 }
 
 function range(values: number[]): [number, number] {
@@ -34,14 +44,14 @@ export function lineChart(series: Series[], o: ChartOptions): SVGElement {
   const H = o.height ?? 240;
   const m = { l: 52, r: 12, t: 30, b: o.categories ? 58 : 40 };
   const [x0, x1] = o.categories ? [-0.5, o.categories.length - 0.5] : range(series.flatMap((s) => s.points.map((p) => p[0])));
-  const [y0, y1] = o.yRange ?? range(series.flatMap((s) => s.points.map((p) => p[1])));
+  const [y0, y1] = o.yRange ?? range([...series.flatMap((s) => s.points.map((p) => p[1])), ...(o.hLines ?? []).map((l) => l.y)]);
   const px = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const py = (y: number) => m.t + (1 - (y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': o.title });
   root.appendChild(svg('text', { x: m.l, y: 14, class: 'chart-title' }, o.title));
   for (let k = 0; k <= 4; k++) {
     const y = y0 + ((y1 - y0) * k) / 4;
-    root.appendChild(svg('line', { x1: m.l, x2: W - m.r, y1: py(y), y2: py(y), class: 'grid' }));
+    root.appendChild(svg('line', { x1: m.l, x2: W - m.r, y1: py(y), y2: py(y), class: 'grid', 'data-value': y }));
     root.appendChild(svg('text', { x: m.l - 4, y: py(y) + 4, 'text-anchor': 'end', class: 'tick' }, tick(y)));
   }
   if (o.categories) {
@@ -52,11 +62,16 @@ export function lineChart(series: Series[], o: ChartOptions): SVGElement {
   } else {
     for (let k = 0; k <= 4; k++) {
       const x = x0 + ((x1 - x0) * k) / 4;
-      root.appendChild(svg('text', { x: px(x), y: H - m.b + 14, 'text-anchor': 'middle', class: 'tick' }, tick(x)));
+      root.appendChild(svg('text', { x: px(x), y: H - m.b + 14, 'text-anchor': 'middle', class: 'tick' }, (o.xTick ?? tick)(x)));
     }
   }
   root.appendChild(svg('text', { x: m.l + (W - m.l - m.r) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis' }, o.xLabel));
   root.appendChild(svg('text', { transform: `translate(12,${m.t + (H - m.t - m.b) / 2}) rotate(-90)`, 'text-anchor': 'middle', class: 'axis' }, o.yLabel));
+  for (const line of o.hLines ?? []) {
+    const y = py(line.y).toFixed(1);
+    root.appendChild(svg('line', { x1: m.l, x2: W - m.r, y1: y, y2: y, class: `hline ${line.kind}`, 'data-testid': `${line.kind}-line`, 'data-value': line.y, role: 'img', 'aria-label': line.label }, svg('title', {}, line.label)));
+    root.appendChild(svg('text', { x: W - m.r - 2, y: Number(y) - 3, 'text-anchor': 'end', class: `hline-label ${line.kind}` }, line.label));
+  }
   series.forEach((s, i) => {
     const cls = `series c${i % 6}`;
     if (!o.pointsOnly && s.points.length > 1) {

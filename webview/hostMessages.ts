@@ -5,7 +5,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const REPORT_KINDS = new Set(['inspect', 'eval', 'analyze', 'prune', 'compare']);
+const REPORT_KINDS = new Set(['inspect', 'eval', 'analyze', 'prune', 'compare', 'sweep']);
 const THEMES = new Set(['light', 'dark', 'high-contrast', 'high-contrast-light']);
 const OUTCOMES = new Set(['done', 'failed', 'cancelled']);
 
@@ -21,11 +21,19 @@ export function isReport(v: unknown): boolean {
     case 'analyze':
       return isObj(v.sfp) && Array.isArray(v.sfp.layers);
     case 'prune':
-      return Array.isArray(v.layers) && isObj(v.totals) && isObj(v.totals.before) && isObj(v.totals.after) && isObj(v.accuracy) && isObj(v.accuracy.before) && isObj(v.accuracy.after);
+      return Array.isArray(v.layers) && isObj(v.totals) && isObj(v.totals.before) && isObj(v.totals.after) && isObj(v.accuracy) && isObj(v.accuracy.before) && isObj(v.accuracy.after) && (v.budget === undefined || isBudget(v.budget));
+    case 'sweep':
+      return Array.isArray(v.curves) && v.curves.every((c) => isObj(c) && isStr(c.method) && Array.isArray(c.points)) && isObj(v.baseline) && isNum(v.baseline.top1) && isObj(v.dataset);
     case 'compare':
       return Array.isArray(v.rows) && isObj(v.baseline);
   }
   return false;
+}
+
+function isBudget(b: unknown): boolean {
+  if (!isObj(b) || !isNum(b.maxDrop) || !isObj(b.split) || !isNum(b.split.heldOut) || !isNum(b.split.calibration)) return false;
+  if (!Array.isArray(b.attempts) || !isObj(b.sensitivity) || !Array.isArray(b.sensitivity.curves) || !Array.isArray(b.sensitivity.ladder)) return false;
+  return isObj(b.heldOutBefore) && (b.chosen === null || (isObj(b.chosen) && isNum(b.chosen.verifiedDrop)));
 }
 
 export function parseHostMessage(data: unknown): HostToWebview | undefined {

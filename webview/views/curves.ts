@@ -6,9 +6,17 @@ import { classLabel, classNamesOf } from '../classes';
 import { h } from '../dom';
 import { deltaClass, pct, points } from '../format';
 import { sfpOf } from '../layerRows';
+import { renderBudgetCurves, renderSensitivity, renderSweep, sweepOf } from './budget';
 
 export function renderCurves(report: Report): HTMLElement {
   const parts: (HTMLElement | SVGElement)[] = [];
+  const sweep = sweepOf(report);
+  if (sweep) parts.push(renderSweep(sweep));
+  if (report.kind === 'prune' && report.budget) {
+    const chart = renderBudgetCurves(report.budget);
+    if (chart) parts.push(chart);
+    if (report.budget.sensitivity.curves.length) parts.push(renderSensitivity(report.budget.sensitivity, report.budget.chosen));
+  }
   const sfp = sfpOf(report);
   if (sfp?.layers.length) {
     const names = sfp.layers.map((l) => l.name);

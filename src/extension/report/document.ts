@@ -1,6 +1,6 @@
 // A report as a neutral document (headings, tables, lists, charts) that the Markdown and HTML
 // renderers both draw, so the two exports always carry the same numbers.
-import type { AccuracyResult, CompareReport, PruneReport, Report, SfpSection } from '../../protocol/report';
+import type { AccuracyResult, BudgetSection, CompareReport, PruneMethod, PruneReport, Report, SfpSection, SweepReport } from '../../protocol/report';
 import {
   formatBytes,
   formatInt,
@@ -27,6 +27,10 @@ export interface ChartSpec {
   /** Draw points only (scatter), e.g. one point per compared method. */
   pointsOnly?: boolean;
   yRange?: [number, number];
+  /** Horizontal reference lines (the unpruned top-1, the budget), dashed with their label. */
+  hLines?: { y: number; label: string; kind: 'baseline' | 'budget' }[];
+  /** The x axis reads as percentages. */
+  xPercent?: boolean;
 }
 
 export type Block =
@@ -36,9 +40,15 @@ export type Block =
   | { type: 'table'; headers: string[]; rows: string[][]; numeric: boolean[] }
   | { type: 'chart'; chart: ChartSpec };
 
+const TITLES: Record<string, string> = { inspect: 'Inspect', eval: 'Evaluation', analyze: 'SFP analysis', prune: 'Prune', compare: 'Compare', sweep: 'Accuracy vs sparsity' };
+
 export function reportTitle(report: Report): string {
-  const what = { inspect: 'Inspect', eval: 'Evaluation', analyze: 'SFP analysis', prune: 'Prune', compare: 'Compare' }[report.kind];
-  return `${what} — ${report.model.name}`;
+  return `${TITLES[report.kind] ?? report.kind} — ${report.model.name}`;
+}
+
+/** The report as a sweep, when it is one (compared as a string, so it holds whatever the union lists). */
+export function sweepOf(report: { kind: string }): SweepReport | undefined {
+  return report.kind === 'sweep' ? (report as unknown as SweepReport) : undefined;
 }
 
 export function buildReportDocument(report: Report): Block[] {
@@ -59,6 +69,8 @@ export function buildReportDocument(report: Report): Block[] {
   if (report.kind === 'eval') blocks.push(...perClassBlocks([['Top-1', report.accuracy]], report.dataset.labelNames));
   if (report.kind === 'prune') blocks.push(...pruneBlocks(report));
   if (report.kind === 'compare') blocks.push(...compareBlocks(report));
+  const sweep = sweepOf(report);
+  if (sweep) blocks.push(...sweepBlocks(sweep));
   const sfp = report.kind === 'analyze' || report.kind === 'prune' || report.kind === 'compare' ? report.sfp : undefined;
   if (sfp) blocks.push(...sfpBlocks(sfp));
   if (report.timings.length) {
@@ -86,6 +98,7 @@ function summaryRows(report: Report): string[][] {
   if (report.kind !== 'inspect') rows.push(['Dataset', `${report.dataset.path} (${report.dataset.split}, ${formatInt(report.dataset.samples)} samples)`]);
   if (report.kind === 'prune') rows.push(['Method', `${report.method} (seed ${report.seed})`]);
   if (report.kind === 'compare') rows.push(['Methods', report.rows.map((r) => r.method).join(', ')]);
+  if (report.kind === 'prune' && report.budget) rows.push(['Budget', budgetVerdict(report.budget)]);
   rows.push(['Date', report.createdAt]);
   if (report.kind === 'inspect' || report.kind === 'eval') {
     const t = report.totals;
@@ -105,6 +118,8 @@ function summaryRows(report: Report): string[][] {
     );
   }
   if (report.kind === 'compare') rows.push(['Baseline top-1', formatPercent(report.baseline.top1, 2)]);
+  const sweep = sweepOf(report);
+  if (sweep) rows.push(['Methods', sweep.curves.map((c) => c.method).join(', ')], ['Baseline top-1', formatPercent(sweep.baseline.top1, 2)]);
   return rows;
 }
 
@@ -136,6 +151,7 @@ function pruneBlocks(report: PruneReport): Block[] {
     ),
   );
   blocks.push(...perClassBlocks([['Before', a.before], ['After', a.after]], report.dataset.labelNames));
+  if (report.budget) blocks.push(...budgetBlocks(report.budget));
   if (report.finetune) {
     const f = report.finetune;
     blocks.push({ type: 'heading', level: 2, text: 'Fine-tuning' });
@@ -232,4 +248,113 @@ function sfpBlocks(sfp: SfpSection): Block[] {
       },
     },
   ];
+}
+
+const OBJECTIVE_WORDS = { params: 'parameters', macs: 'MACs', size: 'file size' } as const;
+
+/** A measured drop in pp, rounded up to 0.01 pp: an export never states less than was measured. */
+export function formatDrop(pp: number): string {
+  const up = Math.ceil(pp * 100 - 1e-9) / 100;
+  return `${up < 0 ? '−' : ''}${Math.abs(up).toFixed(2)} pp`;
+}
+
+function budgetVerdict(b: BudgetSection): string {
+  if (!b.chosen) return `no attempt kept held-out top-1 within ${b.maxDrop} pp; no model was written`;
+  return `verified held-out drop ${formatDrop(b.chosen.verifiedDrop)} ${b.chosen.withinBudget ? 'within' : 'over'} the budget of ${b.maxDrop} pp, ${formatPercent(b.chosen.removed)} of the ${OBJECTIVE_WORDS[b.objective]} removed`;
+}
+
+function budgetBlocks(b: BudgetSection): Block[] {
+  const objective = OBJECTIVE_WORDS[b.objective];
+  const blocks: Block[] = [{ type: 'heading', level: 2, text: `Accuracy budget: ${b.maxDrop} pp of top-1` }];
+  const verdict = budgetVerdict(b);
+  blocks.push({ type: 'paragraph', text: `${verdict[0].toUpperCase()}${verdict.slice(1)}.` });
+  const heldOut = b.heldOutAfter ? `Held-out top-1 ${formatPercent(b.heldOutBefore.top1, 2)} → ${formatPercent(b.heldOutAfter.top1, 2)}` : `Held-out top-1 before pruning ${formatPercent(b.heldOutBefore.top1, 2)}`;
+  blocks.push({
+    type: 'paragraph',
+    text: `${heldOut}, measured on ${formatInt(b.split.heldOut)} held-out images the search never saw (one image is ${(100 / Math.max(1, b.split.heldOut)).toFixed(2)} pp); every search decision used the other ${formatInt(b.split.calibration)} calibration images (${b.split.kind} split, seed ${b.split.seed}). Method ${b.requestedMethod}; allocation: ${b.allocator.replace(/\.$/, '')}.`,
+  });
+  if (b.methods && b.methods.length > 1) {
+    blocks.push(table(['Method', `Best ${objective} removed`, 'Verified drop'], b.methods.map((m) => [m.method, m.best ? formatPercent(m.best.removed) : 'nothing within the budget', m.best ? formatDrop(m.best.verifiedDrop) : '—']), [false, true, true]));
+    const ranked = b.methods.filter((m) => m.best).sort((x, y) => y.best!.removed - x.best!.removed);
+    if (ranked.length >= 2) blocks.push({ type: 'paragraph', text: `${ranked[0].method} won by ${((ranked[0].best!.removed - ranked[1].best!.removed) * 100).toFixed(1)} pp of the ${objective} over ${ranked[1].method}.` });
+    else if (ranked.length === 1) blocks.push({ type: 'paragraph', text: `${ranked[0].method} won: no other method met the budget.` });
+  }
+  blocks.push({ type: 'heading', level: 3, text: 'Attempts' });
+  const chosen = (a: BudgetSection['attempts'][number]) => b.chosen !== null && a.method === b.chosen.method && a.scale === b.chosen.scale && a.removed === b.chosen.removed;
+  blocks.push(table(
+    ['Method', 'Scale', 'Removed', 'Predicted drop', 'Verified drop', 'Within budget'],
+    b.attempts.map((a) => [`${a.method}${chosen(a) ? ' (written)' : ''}`, a.scale.toFixed(2), formatPercent(a.removed), formatDrop(a.predictedDrop), formatDrop(a.verifiedDrop), a.withinBudget ? 'yes' : 'no']),
+    [false, true, true, true, true, false],
+  ));
+  if (b.attempts.length) blocks.push({ type: 'chart', chart: budgetChart(b) });
+  if (b.chosen) {
+    blocks.push({ type: 'heading', level: 3, text: 'Per-layer sparsity written' });
+    blocks.push(table(['Layer', 'Sparsity'], Object.entries(b.chosen.layerSparsity).map(([name, v]) => [name, formatPercent(v)]), [false, true]));
+  }
+  const s = b.sensitivity;
+  for (const method of [...new Set(s.curves.map((c) => c.method))]) {
+    blocks.push({ type: 'heading', level: 3, text: `Sensitivity (${method}): calibration top-1 drop (pp), one layer pruned alone` });
+    blocks.push(table(
+      ['Layer', ...s.ladder.map((v) => formatPercent(v, 0))],
+      s.curves.filter((c) => c.method === method).map((c) => [c.layer, ...s.ladder.map((v) => {
+        const p = c.points.find((q) => Math.abs(q.sparsity - v) < 1e-9);
+        return p ? ((c.baseline - p.top1) * 100).toFixed(2) : '—';
+      })]),
+      [false, ...s.ladder.map(() => true)],
+    ));
+  }
+  return blocks;
+}
+
+function referenceLines(baseline: number, maxDrop: number | undefined): NonNullable<ChartSpec['hLines']> {
+  const lines: NonNullable<ChartSpec['hLines']> = [{ y: baseline, label: `unpruned ${formatPercent(baseline, 2)}`, kind: 'baseline' }];
+  if (maxDrop !== undefined) lines.push({ y: baseline - maxDrop / 100, label: `budget −${maxDrop} pp`, kind: 'budget' });
+  return lines;
+}
+
+function budgetChart(b: BudgetSection): ChartSpec {
+  const byMethod = new Map<PruneMethod, [number, number][]>();
+  for (const a of b.attempts) byMethod.set(a.method, [...(byMethod.get(a.method) ?? []), [a.removed, a.heldOutTop1]]);
+  return {
+    title: `Held-out top-1 of each attempt against the ${OBJECTIVE_WORDS[b.objective]} removed`,
+    xLabel: `share of ${OBJECTIVE_WORDS[b.objective]} removed`,
+    yLabel: 'held-out top-1',
+    series: [...byMethod].map(([name, points]) => ({ name, points: points.sort((p, q) => p[0] - q[0]) })),
+    hLines: referenceLines(b.heldOutBefore.top1, b.maxDrop),
+    xPercent: true,
+  };
+}
+
+const sweepTop1 = (p: SweepReport['curves'][number]['points'][number]) => p.top1Finetuned ?? p.top1BnRecalibrated ?? p.top1;
+
+function sweepBlocks(report: SweepReport): Block[] {
+  const blocks: Block[] = [{ type: 'heading', level: 2, text: 'Top-1 against targeted sparsity, per method' }];
+  if (report.maxDrop !== undefined) {
+    const floor = report.baseline.top1 - report.maxDrop / 100;
+    const fits = report.curves.map((c) => {
+      const ok = c.points.filter((p) => sweepTop1(p) >= floor - 1e-12).map((p) => p.targetedSparsity);
+      return `${c.method} ${ok.length ? `up to ${formatPercent(Math.max(...ok))}` : 'at no measured sparsity'}`;
+    });
+    blocks.push({ type: 'paragraph', text: `Within ${report.maxDrop} pp of ${formatPercent(report.baseline.top1, 2)}: ${fits.join(', ')}.` });
+  }
+  blocks.push({
+    type: 'chart',
+    chart: {
+      title: 'Top-1 against targeted sparsity, per method (best stage)',
+      xLabel: 'targeted sparsity',
+      yLabel: 'top-1',
+      series: report.curves.map((c) => ({ name: c.method, points: c.points.map((p) => [p.targetedSparsity, sweepTop1(p)] as [number, number]).sort((p, q) => p[0] - q[0]) })),
+      hLines: referenceLines(report.baseline.top1, report.maxDrop),
+      xPercent: true,
+    },
+  });
+  blocks.push(table(
+    ['Method', 'Targeted sparsity', 'Total sparsity', `${OBJECTIVE_WORDS[report.objective]} removed`, 'Top-1', 'Δ vs baseline', 'BN re-estimated', 'Fine-tuned'],
+    report.curves.flatMap((c) => c.points.map((p) => [
+      c.method, formatPercent(p.targetedSparsity), formatPercent(p.totalSparsity), formatPercent(p.removed), formatPercent(p.top1, 2), formatPointsDelta(sweepTop1(p) - report.baseline.top1),
+      p.top1BnRecalibrated === undefined ? '—' : formatPercent(p.top1BnRecalibrated, 2), p.top1Finetuned === undefined ? '—' : formatPercent(p.top1Finetuned, 2),
+    ])),
+    [false, true, true, true, true, true, true, true],
+  ));
+  return blocks;
 }

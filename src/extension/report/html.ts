@@ -15,6 +15,8 @@ footer, .tick, .axis { color: var(--muted); fill: var(--muted); font-size: 11px;
 .chart-title { fill: var(--fg); font-size: 13px; font-weight: 600; }
 .grid { stroke: var(--rule); stroke-width: 1; }
 path.series { fill: none; stroke-width: 2; }
+line.hline { stroke-width: 1.5; } line.hline.budget { stroke: var(--s3); } line.hline.baseline { stroke: var(--muted); }
+text.hline-label { font-size: 11px; } text.hline-label.budget { fill: var(--s3); } text.hline-label.baseline { fill: var(--muted); }
 ${[0, 1, 2, 3, 4, 5].map((i) => `.s${i} { stroke: var(--s${i}); } .s${i}.dot, .s${i}.legend { fill: var(--s${i}); }`).join('\n')}
 `;
 

@@ -7,6 +7,10 @@ import { formatBytes, formatInt, formatMacs, formatPercent, formatRelativeChange
 export type { OutcomeLine };
 
 export function describeOutcome(report: Report): OutcomeLine[] {
+  // Compared as a string, so it holds whatever kinds the union lists.
+  if ((report as { kind: string }).kind === 'sweep') {
+    return [{ kind: 'note', text: 'A sweep prunes copies in memory only: no model file was written. Run Prune within a budget to write one.' }];
+  }
   switch (report.kind) {
     case 'prune':
       return pruneOutcome(report);

@@ -27,7 +27,7 @@ export function niceRange(values: number[]): [number, number] {
 
 export function chartToSvg(spec: ChartSpec): string {
   const xs = spec.series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = spec.series.flatMap((s) => s.points.map((p) => p[1]));
+  const ys = [...spec.series.flatMap((s) => s.points.map((p) => p[1])), ...(spec.hLines ?? []).map((l) => l.y)];
   const [x0, x1] = spec.xCategories ? [-0.5, spec.xCategories.length - 0.5] : niceRange(xs);
   const [y0, y1] = spec.yRange ?? niceRange(ys);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
@@ -51,11 +51,16 @@ export function chartToSvg(spec: ChartSpec): string {
   } else {
     for (let k = 0; k <= 4; k++) {
       const x = x0 + ((x1 - x0) * k) / 4;
-      parts.push(`<text class="tick" x="${px(x).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${formatTick(x)}</text>`);
+      parts.push(`<text class="tick" x="${px(x).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${spec.xPercent ? `${Math.round(x * 100)}%` : formatTick(x)}</text>`);
     }
   }
   parts.push(`<text class="axis" x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   parts.push(`<text class="axis" transform="translate(14,${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
+  for (const line of spec.hLines ?? []) {
+    const y = py(line.y).toFixed(1);
+    parts.push(`<line class="hline ${line.kind}" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}" stroke-dasharray="6 4"><title>${escapeXml(line.label)}</title></line>`);
+    parts.push(`<text class="hline-label ${line.kind}" x="${WIDTH - MARGIN.right - 2}" y="${(Number(y) - 3).toFixed(1)}" text-anchor="end">${escapeXml(line.label)}</text>`);
+  }
   spec.series.forEach((series, s) => {
     const cls = `series s${s % 6}`;
     if (!spec.pointsOnly && series.points.length > 1) {
