@@ -3,7 +3,9 @@ import type { AnalyzeParams, CompareParams, EngineMethod, EngineRequests, Finetu
 import type { ModelFormat, PruneMethod } from '../protocol/report';
 import { type FlagSpec, type FlagValues, get, oneOf, UsageError } from './args';
 
-export const PRUNE_METHODS: readonly PruneMethod[] = ['afcc', 'magnitude', 'global-magnitude', 'l1-kernel', 'random', 'random-afcc', 'sfp-filters'];
+export const PRUNE_METHODS: readonly PruneMethod[] = ['afcc', 'afcc-balanced', 'afcc-hybrid', 'magnitude', 'global-magnitude', 'l1-kernel', 'random', 'random-afcc', 'sfp-filters'];
+/** What `compare` runs without --methods: AFCC and the baselines (the AFCC variants on request). */
+const COMPARE_DEFAULT = PRUNE_METHODS.filter((m) => m !== 'sfp-filters' && m !== 'afcc-balanced' && m !== 'afcc-hybrid');
 const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3'];
 
 export interface CommandSpec<M extends EngineMethod = EngineMethod> {
@@ -117,9 +119,9 @@ const prune: CommandSpec<'prune'> = {
   summary: 'Prune the model (AFCC by default, or a baseline), evaluate before/after and write it beside the input.',
   flags: [
     data, limit,
-    { name: 'method', kind: 'string', value: '<m>', help: `Pruning method: ${PRUNE_METHODS.join(', ')} (default afcc)` },
+    { name: 'method', kind: 'string', value: '<m>', help: `Pruning method: ${PRUNE_METHODS.join(', ')} (default afcc). afcc-balanced: AFCC with every class held by the same share of each layer's filters; afcc-hybrid: magnitude among the connections AFCC cuts` },
     layers, threshold, targetSparsity,
-    { name: 'sparsity', kind: 'number', value: '<s>', help: 'Non-AFCC methods: per-layer sparsity (0..1)' },
+    { name: 'sparsity', kind: 'number', value: '<s>', help: 'Non-AFCC methods and the AFCC variants: per-layer sparsity (0..1)' },
     seed, readoutEpochs,
     { name: 'recalibrate-bn', kind: 'boolean', negatable: true, help: 'Re-estimate BatchNorm statistics after masking' },
     ...finetuneFlags,
@@ -159,11 +161,11 @@ const compare: CommandSpec<'compare'> = {
   summary: 'Run AFCC and baselines at matched sparsity on the same layers and compare accuracy.',
   flags: [
     data, limit,
-    { name: 'methods', kind: 'list', value: '<a,b>', help: `Methods to compare (default: all of ${PRUNE_METHODS.filter((m) => m !== 'sfp-filters').join(', ')})` },
+    { name: 'methods', kind: 'list', value: '<a,b>', help: `Methods to compare (default: ${COMPARE_DEFAULT.join(', ')}; also afcc-balanced, afcc-hybrid)` },
     layers, threshold, targetSparsity, seed, readoutEpochs, ...finetuneFlags, json,
   ],
   toParams: (model, flags): CompareParams => {
-    const methods = get.list(flags, 'methods')?.map((m) => oneOf(m, PRUNE_METHODS, 'methods')!) ?? PRUNE_METHODS.filter((m) => m !== 'sfp-filters');
+    const methods = get.list(flags, 'methods')?.map((m) => oneOf(m, PRUNE_METHODS, 'methods')!) ?? COMPARE_DEFAULT;
     return defined({
       model,
       data: requireData(flags),

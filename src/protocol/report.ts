@@ -7,9 +7,15 @@ export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type ReportKind = 'inspect' | 'eval' | 'analyze' | 'prune' | 'compare' | 'sweep';
 
-/** Mask-producing methods. `sfp-filters` is structured (whole filters), the rest are masks. */
+/**
+ * Mask-producing methods. `sfp-filters` is structured (whole filters), the rest are masks.
+ * `afcc-balanced` (class-balanced label sets) and `afcc-hybrid` (AFCC's cut as candidates,
+ * magnitude inside them) are AFCC variants that reach any per-layer sparsity.
+ */
 export type PruneMethod =
   | 'afcc'
+  | 'afcc-balanced'
+  | 'afcc-hybrid'
   | 'magnitude'
   | 'global-magnitude'
   | 'l1-kernel'

@@ -28,7 +28,7 @@ function zeroFirst(kernel: KernelValues, order: ArrayLike<number>, zeros: number
   return { layer: kernel.layer, shape: kernel.shape, keep };
 }
 
-function checkZeros(kernel: KernelValues, zeros: number): number {
+export function checkZeros(kernel: KernelValues, zeros: number): number {
   if (!Number.isInteger(zeros) || zeros < 0 || zeros > kernel.values.length) {
     throw new EngineFailure('mismatch', `${kernel.layer}: cannot prune ${zeros} of ${kernel.values.length} weights`);
   }
@@ -69,8 +69,13 @@ function sliceIndices(k: KernelValues, slice: number): number[] {
   return Array.from({ length: k.spatial }, (_, s) => s * block + slice);
 }
 
+/** The weights of one slice, smallest |w| first (ties by index): how a partial slice is cut. */
+export function bySize(k: KernelValues, slice: number): number[] {
+  return sliceIndices(k, slice).sort((a, b) => Math.abs(k.values[a]) - Math.abs(k.values[b]) || a - b);
+}
+
 /** Removes slices in `order`; the last, partial slice loses its entries in `partialOrder`. */
-function sliceMask(k: KernelValues, order: ArrayLike<number>, zeros: number, partialOrder: (slice: number) => number[]): KernelMask {
+export function sliceMask(k: KernelValues, order: ArrayLike<number>, zeros: number, partialOrder: (slice: number) => number[]): KernelMask {
   const keep = new Uint8Array(k.values.length).fill(1);
   const whole = Math.floor(zeros / k.spatial);
   for (let i = 0; i < whole; i++) for (const idx of sliceIndices(k, order[i])) keep[idx] = 0;
@@ -85,8 +90,7 @@ export function l1KernelMasks(kernels: KernelValues[], zeros: Map<string, number
     const slices = k.inputs * k.outputs;
     const l1 = new Float64Array(slices);
     for (let i = 0; i < k.values.length; i++) l1[i % slices] += Math.abs(k.values[i]);
-    const bySize = (slice: number): number[] => sliceIndices(k, slice).sort((a, b) => Math.abs(k.values[a]) - Math.abs(k.values[b]) || a - b);
-    return sliceMask(k, ascending(l1), checkZeros(k, zeros.get(k.layer) ?? 0), bySize);
+    return sliceMask(k, ascending(l1), checkZeros(k, zeros.get(k.layer) ?? 0), (slice) => bySize(k, slice));
   });
 }
 

@@ -3,13 +3,17 @@
 import type { PruneMethod } from '../../protocol/report';
 import type { SfpAnalysis } from '../sfp/analyze';
 import type { ModelGraph } from '../sfp/graph';
-import { maskZeros, type LabelSets } from './afcc';
+import { afccMasks, maskZeros, type LabelSets } from './afcc';
 import { finalZeros, globalMagnitudeMasks, l1KernelMasks, magnitudeMasks, matchFinalZeros, matchZeros, randomSliceMasks, type KernelValues } from './baselines';
 import { kernelValues } from './apply';
 import { randomAfccMasks } from './randomAfcc';
 import { afccMasksAt, searchThreshold } from './threshold';
 import type { MaskSet } from '../graph/masks';
 import { EngineFailure } from '../core/errors';
+import { kernelSides, unitDiagonals } from './channelScores';
+import { balancedKernelMask, balancedLabelSets, entryLevels, rankTables } from './balanced';
+import { afccStrengths, hybridKernelMask } from './hybrid';
+import { emptyChannels } from './removal';
 
 export interface MaskPlan {
   method: PruneMethod;
@@ -35,6 +39,55 @@ export function afccPlan(analysis: SfpAnalysis, consumers: string[], threshold: 
   return { method: 'afcc', masks: afccMasksAt(analysis, consumers, threshold), threshold, notes: [] };
 }
 
+/** AFCC's variants (src/engine/prune/README.md): label-set rules that reach any per-layer sparsity. */
+export type AfccVariant = 'afcc-balanced' | 'afcc-hybrid';
+/** The baselines of METHOD.md §9: masks at a given number of zeros that need no label sets (random-afcc: measured sizes only). */
+export type BaselineMethod = Exclude<PruneMethod, 'afcc' | 'sfp-filters' | AfccVariant>;
+
+export function isAfccVariant(method: PruneMethod): method is AfccVariant {
+  return method === 'afcc-balanced' || method === 'afcc-hybrid';
+}
+
+/**
+ * afcc-balanced at a cluster threshold: per unit, AFCC's number of class memberships at the
+ * threshold, spread so every class is held by the same number of channels (balanced.ts). Channels
+ * left with an empty set lose every connection in the targeted kernels; --structured removes them.
+ */
+export function balancedPlanAt(analysis: SfpAnalysis, consumers: string[], threshold: number): MaskPlan {
+  const { sets, perClass } = balancedLabelSets(unitDiagonals(analysis), threshold);
+  const q = [...perClass].map(([unit, n]) => `${unit} ${n}`).join(', ');
+  return {
+    method: 'afcc-balanced',
+    masks: afccMasks(analysis.graph, sets, consumers),
+    threshold,
+    removeFilters: emptyChannels(sets, analysis.graph, consumers),
+    notes: [`afcc-balanced at threshold ${threshold}: channels holding each class, per unit (AFCC's memberships at the threshold spread evenly over the ${analysis.classes} classes): ${q}.`],
+  };
+}
+
+/**
+ * An AFCC variant with exactly `zeros` zeros per targeted layer (counting zeros the kernel had):
+ * afcc-balanced drops the slices its balanced label sets admit last, afcc-hybrid the smallest
+ * weights among the connections AFCC's rule cuts (balanced.ts, hybrid.ts).
+ */
+export function variantPlan(method: AfccVariant, analysis: SfpAnalysis, graph: ModelGraph, consumers: string[], zeros: Map<string, number>, seed: number): MaskPlan {
+  const kernels = kernelValues(graph, consumers);
+  const diagonals = unitDiagonals(analysis);
+  const notes: string[] = [];
+  let masks: MaskSet;
+  if (method === 'afcc-balanced') {
+    const ranks = rankTables(diagonals);
+    masks = kernels.map((k) => balancedKernelMask(k, entryLevels(kernelSides(graph, k.layer, ranks)), zeros.get(k.layer) ?? 0));
+  } else {
+    const cut = kernels.map((k) => ({ layer: k.layer, ...hybridKernelMask(k, afccStrengths(kernelSides(graph, k.layer, diagonals)), zeros.get(k.layer) ?? 0) }));
+    masks = cut.map((c) => c.mask);
+    const fmt = (t: number) => (Number.isFinite(t) ? t.toFixed(4) : 'none (empty label sets only)');
+    notes.push(`afcc-hybrid candidates (the connections AFCC cuts at each layer's threshold; magnitude chooses among them): ${cut.map((c) => `${c.layer} threshold ${fmt(c.candidateThreshold)}, ${c.candidates} candidate weights`).join('; ')}.`);
+  }
+  // Zeros the kernel had before masking count toward its sparsity: land on the count exactly.
+  return { method, masks: masks.map((m, i) => (zeros.has(m.layer) ? matchFinalZeros(kernels[i]!, m, zeros.get(m.layer)!, seed * 7919 + i) : m)), notes };
+}
+
 export function zerosOf(masks: MaskSet): Map<string, number> {
   return new Map(masks.map((m) => [m.layer, maskZeros(m)]));
 }
@@ -57,7 +110,7 @@ export function zerosAtSparsity(graph: ModelGraph, consumers: string[], sparsity
  * or restoring random slices after its construction.
  */
 export function baselinePlan(
-  method: Exclude<PruneMethod, 'afcc' | 'sfp-filters'>,
+  method: BaselineMethod,
   graph: ModelGraph,
   consumers: string[],
   zeros: Map<string, number>,
@@ -72,7 +125,7 @@ export function baselinePlan(
 }
 
 function baselineMasks(
-  method: Exclude<PruneMethod, 'afcc' | 'sfp-filters'>,
+  method: BaselineMethod,
   graph: ModelGraph,
   kernels: KernelValues[],
   consumers: string[],

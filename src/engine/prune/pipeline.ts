@@ -5,16 +5,17 @@ import type { LayerCounts, PrunedLayer, PruneMethod, TargetDecision } from '../.
 import type { SfpAnalysis } from '../sfp/analyze';
 import { defaultTargets, requireLinked, targetByName, type ModelGraph, type PruneTarget } from '../sfp/graph';
 import { EngineFailure } from '../core/errors';
-import { afccPlan, baselinePlan, kernelZerosOf, zerosAtSparsity, type MaskPlan } from './methods';
+import { afccPlan, balancedPlanAt, baselinePlan, isAfccVariant, kernelZerosOf, variantPlan, zerosAtSparsity, type MaskPlan } from './methods';
 import { sfpFilterMasks } from './sfpFilters';
-import { labelSetsAt } from './threshold';
+import { afccMasksAt, labelSetsAt } from './threshold';
 import type { MaskSet } from '../graph/masks';
+import type { LabelSets } from './afcc';
 import { kernelIndexOf, layerById } from '../graph/layers';
 
 export type MaskMethod = Exclude<PruneMethod, 'sfp-filters'>;
 
 export function needsSfp(method: PruneMethod): boolean {
-  return method === 'afcc' || method === 'random-afcc' || method === 'sfp-filters';
+  return method === 'afcc' || method === 'random-afcc' || method === 'sfp-filters' || isAfccVariant(method);
 }
 
 /** The kernels to mask: the named layers, or the default of METHOD.md §15.3 (§14 on a chain). */
@@ -39,9 +40,12 @@ export interface PlanRequest {
 
 /**
  * Masks for one method used alone. AFCC: at the threshold or the searched one. random-afcc: its
- * own structure (k matched to the measured |L|), brought to --sparsity when given. Other
- * baselines need --sparsity (or --target-sparsity) per targeted layer; for sfp-filters it is the
- * share of filters feeding each targeted layer that lose their connections.
+ * own structure (k matched to the measured |L|), brought to --sparsity when given. afcc-balanced:
+ * at --sparsity per targeted layer when given, else its balanced label sets at the threshold.
+ * afcc-hybrid: at --sparsity per targeted layer when given, else at the per-layer sparsity AFCC
+ * reaches at the threshold. Other baselines need --sparsity (or --target-sparsity) per targeted
+ * layer; for sfp-filters it is the share of filters feeding each targeted layer that lose their
+ * connections.
  */
 export function planMasks(request: PlanRequest): MaskPlan {
   const { method, graph, targets, seed, analysis } = request;
@@ -51,6 +55,13 @@ export function planMasks(request: PlanRequest): MaskPlan {
     if (level === undefined) throw new EngineFailure('mismatch', '--method sfp-filters needs --sparsity (the share of the filters feeding each targeted layer to remove)');
     const plan = sfpFilterMasks(need(analysis), graph, targets, level, request.threshold);
     return { method, masks: plan.masks, threshold: request.threshold, removeFilters: plan.removed, notes: plan.notes };
+  }
+  if (isAfccVariant(method)) {
+    const at = need(analysis);
+    if (level !== undefined) return variantPlan(method, at, graph, targets, zerosAtSparsity(graph, targets, level), seed);
+    if (method === 'afcc-balanced') return balancedPlanAt(at, targets, request.threshold);
+    const plan = variantPlan(method, at, graph, targets, kernelZerosOf(graph, afccMasksAt(at, targets, request.threshold)), seed);
+    return { ...plan, notes: [`afcc-hybrid at the per-layer sparsity AFCC reaches at threshold ${request.threshold} (pass --sparsity for another).`, ...plan.notes] };
   }
   if (method === 'random-afcc') {
     const measured = labelSetsAt(need(analysis), request.threshold);
@@ -65,7 +76,18 @@ export function planMasks(request: PlanRequest): MaskPlan {
 export function planAtReference(method: MaskMethod, request: Omit<PlanRequest, 'method'>, reference: MaskSet, referenceThreshold: number): MaskPlan {
   const measured = request.analysis ? labelSetsAt(request.analysis, referenceThreshold) : undefined;
   if (method === 'afcc') return { method, masks: reference, threshold: referenceThreshold, notes: [] };
-  return baselinePlan(method, request.graph, request.targets, kernelZerosOf(request.graph, reference), request.seed, measured);
+  return planAtZeros(method, request, kernelZerosOf(request.graph, reference), measured);
+}
+
+/**
+ * Any mask method but AFCC itself at exactly `zeros` zeros per targeted layer (zeros the kernel
+ * already had count): what compare and a per-layer budget allocation plan with. AFCC's sparsity
+ * follows from its cluster threshold and cannot be set per layer; its variants can.
+ */
+export function planAtZeros(method: Exclude<MaskMethod, 'afcc'>, request: Omit<PlanRequest, 'method'>, zeros: Map<string, number>, measured?: LabelSets): MaskPlan {
+  if (isAfccVariant(method)) return variantPlan(method, need(request.analysis), request.graph, request.targets, zeros, request.seed);
+  const sets = measured ?? (method === 'random-afcc' && request.analysis ? labelSetsAt(request.analysis, request.threshold) : undefined);
+  return baselinePlan(method, request.graph, request.targets, zeros, request.seed, sets);
 }
 
 function need(analysis: SfpAnalysis | undefined): SfpAnalysis {

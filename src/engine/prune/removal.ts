@@ -6,6 +6,7 @@ import type { SfpAnalysis } from '../sfp/analyze';
 import { layerStats } from '../stats';
 import { requireLinked, type ModelGraph } from '../sfp/graph';
 import { labelSetsAt } from './threshold';
+import type { LabelSets } from './afcc';
 
 /**
  * AFCC: the unit channels with an empty SFP label set at `threshold` that a targeted kernel reads,
@@ -14,7 +15,11 @@ import { labelSetsAt } from './threshold';
  * that another layer still reads, instead of removing it silently.
  */
 export function emptyLabelFilters(analysis: SfpAnalysis, graph: ModelGraph, targets: string[], threshold: number): Record<string, number[]> {
-  const sets = labelSetsAt(analysis, threshold);
+  return emptyChannels(labelSetsAt(analysis, threshold), graph, targets);
+}
+
+/** The unit channels with an empty label set in `sets` that a targeted kernel reads, by unit name. */
+export function emptyChannels(sets: LabelSets, graph: ModelGraph, targets: string[]): Record<string, number[]> {
   const empty = new Map<string, Set<number>>();
   for (const name of targets) {
     for (const { unit, channel } of requireLinked(graph, name).inputUnits!) {
