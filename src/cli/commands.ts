@@ -6,7 +6,7 @@ import { type FlagSpec, type FlagValues, get, oneOf, UsageError } from './args';
 export const PRUNE_METHODS: readonly PruneMethod[] = ['afcc', 'afcc-balanced', 'afcc-hybrid', 'magnitude', 'global-magnitude', 'l1-kernel', 'random', 'random-afcc', 'sfp-filters'];
 /** What `compare` runs without --methods: AFCC and the baselines (the AFCC variants on request). */
 const COMPARE_DEFAULT = PRUNE_METHODS.filter((m) => m !== 'sfp-filters' && m !== 'afcc-balanced' && m !== 'afcc-hybrid');
-const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3'];
+const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3', 'onnx'];
 
 export interface CommandSpec<M extends EngineMethod = EngineMethod> {
   name: string;

@@ -3,7 +3,7 @@
 
 export const SCHEMA_VERSION = 1;
 
-export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3';
+export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3' | 'onnx';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type ReportKind = 'inspect' | 'eval' | 'analyze' | 'prune' | 'compare' | 'sweep';
 

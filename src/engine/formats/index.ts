@@ -9,12 +9,13 @@ import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { tfjsLayersFormat } from './tfjs';
 import { kerasH5Format } from './kerasH5';
 import { kerasV3Format } from './kerasV3';
+import { onnxFormat } from './onnx';
 import { readModelJson, shardPaths } from './tfjsManifest';
 import { readHead } from '../data/files';
 
 export type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 
-export const formats: ModelFormatHandler[] = [tfjsLayersFormat, kerasH5Format, kerasV3Format];
+export const formats: ModelFormatHandler[] = [tfjsLayersFormat, kerasH5Format, kerasV3Format, onnxFormat];
 
 const HEAD_BYTES = 4096;
 
@@ -59,7 +60,7 @@ export async function openModel(file: string): Promise<LoadedModel> {
     }
     throw new EngineFailure(
       'unsupported',
-      'is not a model Quench can open (expected a TF.js layers model.json, a Keras .h5 or a Keras 3 .keras file)',
+      'is not a model Quench can open (expected a TF.js layers model.json, a Keras .h5, a Keras 3 .keras or an .onnx file)',
       resolved,
     );
   }
@@ -86,10 +87,10 @@ export function saveModel(
   return formatHandler(format).save(model, file, { atomic: true, ...options });
 }
 
-const PRUNED_EXTENSION: Record<ModelFormat, string> = { 'tfjs-layers': '.json', 'keras-h5': '.h5', 'keras-v3': '.keras' };
+const PRUNED_EXTENSION: Record<ModelFormat, string> = { 'tfjs-layers': '.json', 'keras-h5': '.h5', 'keras-v3': '.keras', onnx: '.onnx' };
 
 /**
- * Where a pruned copy goes by default: `<name>.pruned.<ext>` beside the input for Keras files.
+ * Where a pruned copy goes by default: `<name>.pruned.<ext>` beside the input for Keras and ONNX files.
  * A TF.js model gets its own folder beside its model.json, `<stem>.pruned/model.json`, so its
  * shards keep tfjs's names without colliding with the input's shards. With `format` the output is
  * converted, and the extension follows the output format.
@@ -98,7 +99,8 @@ export function defaultPrunedPath(inputPath: string, format?: ModelFormat): stri
   const dir = path.dirname(inputPath);
   const ext = path.extname(inputPath);
   const stem = path.basename(inputPath, ext);
-  const outFormat = format ?? (ext.toLowerCase() === '.json' ? 'tfjs-layers' : ext.toLowerCase() === '.keras' ? 'keras-v3' : 'keras-h5');
+  const lower = ext.toLowerCase();
+  const outFormat = format ?? (lower === '.json' ? 'tfjs-layers' : lower === '.keras' ? 'keras-v3' : lower === '.onnx' ? 'onnx' : 'keras-h5');
   if (outFormat === 'tfjs-layers') return path.join(dir, `${stem}.pruned`, 'model.json');
   return path.join(dir, `${stem}.pruned${PRUNED_EXTENSION[outFormat]}`);
 }

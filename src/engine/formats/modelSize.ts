@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Dataset, Group } from 'h5wasm';
+import { parseOnnx } from './onnx';
 import { detectFormat } from '.';
 import { readH5 } from './h5';
 import { readModelJson } from './tfjsManifest';
@@ -72,6 +73,18 @@ async function kerasSize(file: string): Promise<WeightSize> {
   return { values: declared / 4, bytes: declared };
 }
 
+/** An ONNX model's initializers as float32 (their dims, external data included), from the protobuf structure. */
+async function onnxSize(file: string): Promise<WeightSize> {
+  let values = 0;
+  try {
+    const model = parseOnnx(new Uint8Array(await fs.readFile(file)), file);
+    for (const t of model.graph.initializers) values += t.dims.reduce((a, b) => a * b, 1);
+  } catch {
+    return { values: 0, bytes: 0 }; // the reader says what is wrong
+  }
+  return { values, bytes: values * 4 };
+}
+
 /** The weights' size from headers only; null for files no reader claims (the reader reports them). */
 export async function modelWeightSize(file: string): Promise<WeightSize | null> {
   // Same detection as openModel (name + magic bytes), so a look-alike gets the reader's message.
@@ -82,6 +95,8 @@ export async function modelWeightSize(file: string): Promise<WeightSize | null> 
       return h5Size(file);
     case 'keras-v3':
       return kerasSize(file);
+    case 'onnx':
+      return onnxSize(file);
     default:
       return null;
   }

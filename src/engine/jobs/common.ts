@@ -53,6 +53,7 @@ export async function loadModelForJob(modelPath: string, ctx: JobContext): Promi
 
 /** Input shape without the batch dimension; a free dimension is written as -1 (numpy's "any"). */
 export function modelInputShape(loaded: LoadedModel): number[] {
+  if (loaded.inputShape) return [...loaded.inputShape];
   return loaded.model.inputs[0]!.shape.slice(1).map((d) => d ?? -1);
 }
 
@@ -73,7 +74,7 @@ export async function loadDatasetForModel(
 export function modelName(loaded: LoadedModel): string {
   const base = path.basename(loaded.path);
   if (base.toLowerCase() === 'model.json') return path.basename(path.dirname(path.resolve(loaded.path)));
-  return base.replace(/\.(h5|hdf5|keras|json)$/i, '');
+  return base.replace(/\.(h5|hdf5|keras|json|onnx)$/i, '');
 }
 
 export async function modelInfo(loaded: LoadedModel): Promise<ModelInfo> {

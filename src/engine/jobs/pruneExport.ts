@@ -53,7 +53,7 @@ export async function exportVerified(
   const format = outputFormat(out, params.format, loaded.format);
   if (loaded.files.some((f) => path.resolve(f) === out)) throw new EngineFailure('io', 'the output path is the input model; choose another --out', out);
   ctx.progress({ stage: 'export', message: `Writing ${out}` });
-  const files = await saveModel(model, out, format, { protectedFiles: loaded.files });
+  const files = await saveModel(model, out, format, { protectedFiles: loaded.files, source: loaded });
   written.push(...files);
   throwIfCancelled(ctx);
   const reloaded = await openModel(out);
@@ -74,7 +74,7 @@ export async function exportVerified(
   return { output: { path: out, format, bytes: sizes.bytes, gzipBytes: sizes.gzipBytes, verified, maxAbsDiff, structured: false }, files };
 }
 
-const FORMAT_BY_EXTENSION: [RegExp, ModelFormat][] = [[/\.(h5|hdf5)$/i, 'keras-h5'], [/\.keras$/i, 'keras-v3'], [/\.json$/i, 'tfjs-layers']];
+const FORMAT_BY_EXTENSION: [RegExp, ModelFormat][] = [[/\.(h5|hdf5)$/i, 'keras-h5'], [/\.keras$/i, 'keras-v3'], [/\.json$/i, 'tfjs-layers'], [/\.onnx$/i, 'onnx']];
 
 /** --format, else what the output's name says (`x.h5` is written as Keras HDF5), else the input's. */
 export function outputFormat(out: string, asked: ModelFormat | undefined, input: ModelFormat): ModelFormat {

@@ -4,14 +4,14 @@
 import * as path from 'node:path';
 import type { ModelFormat } from '../../protocol/report';
 
-const KERAS_EXTENSION: Record<Exclude<ModelFormat, 'tfjs-layers'>, string> = { 'keras-h5': '.h5', 'keras-v3': '.keras' };
+const KERAS_EXTENSION: Record<Exclude<ModelFormat, 'tfjs-layers'>, string> = { 'keras-h5': '.h5', 'keras-v3': '.keras', onnx: '.onnx' };
 
 export function defaultPrunedPath(modelPath: string, format?: ModelFormat): string {
   const dir = path.dirname(modelPath);
   const ext = path.extname(modelPath);
   const stem = path.basename(modelPath, ext);
   const lower = ext.toLowerCase();
-  const outFormat = format ?? (lower === '.json' ? 'tfjs-layers' : lower === '.keras' ? 'keras-v3' : 'keras-h5');
+  const outFormat = format ?? (lower === '.json' ? 'tfjs-layers' : lower === '.keras' ? 'keras-v3' : lower === '.onnx' ? 'onnx' : 'keras-h5');
   if (outFormat === 'tfjs-layers') return path.join(dir, `${stem}.pruned`, 'model.json');
   return path.join(dir, `${stem}.pruned${KERAS_EXTENSION[outFormat]}`);
 }

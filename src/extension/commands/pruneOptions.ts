@@ -56,9 +56,10 @@ export const OUTPUT_FORMATS: { format: ModelFormat; label: string; detail: strin
   { format: 'tfjs-layers', label: 'TF.js layers', detail: 'model.json + .bin weight shards, for tf.loadLayersModel' },
   { format: 'keras-h5', label: 'Keras HDF5', detail: '.h5, for keras.models.load_model (Keras 2 and 3)' },
   { format: 'keras-v3', label: 'Keras 3', detail: '.keras, the Keras 3 native format' },
+  { format: 'onnx', label: 'ONNX', detail: '.onnx, NCHW, for onnxruntime and PyTorch tools' },
 ];
 
-const FORMAT_BY_EXTENSION: [RegExp, ModelFormat][] = [[/\.(h5|hdf5)$/i, 'keras-h5'], [/\.keras$/i, 'keras-v3'], [/\.json$/i, 'tfjs-layers']];
+const FORMAT_BY_EXTENSION: [RegExp, ModelFormat][] = [[/\.(h5|hdf5)$/i, 'keras-h5'], [/\.keras$/i, 'keras-v3'], [/\.json$/i, 'tfjs-layers'], [/\.onnx$/i, 'onnx']];
 
 /** The format a file name says (as the engine reads it), if any. */
 export function formatOfPath(file: string): ModelFormat | undefined {
@@ -90,7 +91,7 @@ export function withFinetuneDefault<T extends Pick<PruneChoices, 'maxDrop' | 'fi
 
 /** True when `out` is a path the person chose, not one of the defaults beside the model. */
 export function outPickedByPerson(out: string, modelPath: string): boolean {
-  return !(['tfjs-layers', 'keras-h5', 'keras-v3'] as const).some((f) => path.resolve(out) === path.resolve(defaultPrunedPath(modelPath, f)));
+  return !(['tfjs-layers', 'keras-h5', 'keras-v3', 'onnx'] as const).some((f) => path.resolve(out) === path.resolve(defaultPrunedPath(modelPath, f)));
 }
 
 /**

@@ -1,0 +1,259 @@
+// Writing ONNX: a model read from an ONNX file is written back as that file's ModelProto with only
+// what changed replaced: the initializers of pruned layers (masked), and for --structured their
+// new shapes, the depthwise `group`s, flatten sizes in shape constants and the value_info shapes of
+// narrowed tensors. Every other byte (opsets, node names, metadata, doc strings, unused inputs,
+// unknown fields) is re-emitted as read. External data is embedded, so the output stands alone.
+// Any other model is exported as a new ONNX graph (export.ts).
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { EngineFailure } from '../../core/errors';
+import { writeFilesAtomically } from '../atomic';
+import type { SaveOptions } from '../types';
+import { convFromTfjs, denseFromTfjs, type FlattenOrder, type TensorPlace } from './convert';
+import { exportOnnx } from './export';
+import { F, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto';
+import {
+  bytesField,
+  firstField,
+  parseMessage,
+  payload,
+  rewriteMessage,
+  stringField,
+  submessages,
+  varintField,
+  type PbMessage,
+} from './protobuf';
+import { isOnnxSource, type OnnxSource } from './source';
+import { embedded, floatValues, isExternal, withFloatValues, withInt64Values } from './tensor';
+
+interface NewTensor {
+  dims: number[];
+  values: Float32Array;
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return false;
+  return true;
+}
+
+function layerWeights(model: tf.LayersModel, name: string, file: string): { shape: number[]; values: Float32Array }[] {
+  let layer: tf.layers.Layer;
+  try {
+    layer = model.getLayer(name);
+  } catch {
+    throw new EngineFailure('mismatch', `the model to write has no layer "${name}" of the ONNX graph it came from`, file);
+  }
+  return layer.getWeights().map((w) => ({ shape: w.shape, values: w.dataSync() as Float32Array }));
+}
+
+/** The new initializer values of every weighted layer, in the file's layout, plus biases the layers gained. */
+function newInitializers(model: tf.LayersModel, source: OnnxSource, file: string): { tensors: Map<string, NewTensor>; addedBias: Map<string, NewTensor> } {
+  const tensors = new Map<string, NewTensor>();
+  const addedBias = new Map<string, NewTensor>();
+  for (const [name, origin] of source.graph.origins) {
+    const weights = layerWeights(model, name, file);
+    if (origin.kind === 'bn') {
+      origin.params.forEach((param, i) => tensors.set(param, { dims: [weights[i]!.shape[0]!], values: weights[i]!.values }));
+      continue;
+    }
+    const [kernel, bias] = weights as [{ shape: number[]; values: Float32Array }, { shape: number[]; values: Float32Array } | undefined];
+    let units: number;
+    if (origin.kind === 'conv') {
+      const [kh, kw, i, o] = kernel.shape as [number, number, number, number];
+      units = origin.depthwise ? i * o : o;
+      tensors.set(origin.weight, origin.depthwise
+        ? { dims: [i * o, 1, kh, kw], values: convFromTfjs(kernel.values, i * o, 1, kh, kw) }
+        : { dims: [o, i, kh, kw], values: convFromTfjs(kernel.values, o, i, kh, kw) });
+    } else {
+      const [k, o] = kernel.shape as [number, number];
+      units = o;
+      let order: FlattenOrder | undefined;
+      if (origin.order) order = { ...origin.order, c: k / (origin.order.h * origin.order.w) };
+      tensors.set(origin.weight, { dims: origin.transB ? [o, k] : [k, o], values: denseFromTfjs(kernel.values, k, o, origin.transB, order) });
+    }
+    if (bias) {
+      const dims = origin.kind === 'dense' && origin.biasDims?.length === 2 ? [1, units] : [units];
+      if (origin.bias) tensors.set(origin.bias, { dims, values: bias.values });
+      else addedBias.set(name, { dims, values: bias.values });
+    }
+  }
+  return { tensors, addedBias };
+}
+
+function uniqueName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+/** An INT attribute set to `value` (a new AttributeProto, fields in onnx's order). */
+function intAttribute(name: string, value: number): Uint8Array {
+  return bytesField(F.node.attribute, new Uint8Array([...stringField(F.attr.name, name), ...varintField(F.attr.i, value), ...varintField(F.attr.type, 2)]));
+}
+
+/** NodeProto bytes with `group` replaced and/or an input appended; null when nothing changes. */
+function rewriteNode(node: OnnxNode, group: number | undefined, extraInput: string | undefined): Uint8Array | null {
+  const current = node.attributes.get('group')?.i ?? 1;
+  const changeGroup = group !== undefined && group !== current;
+  if (!changeGroup && extraInput === undefined) return null;
+  let groupPlaced = false;
+  let lastInput = -1;
+  node.msg.fields.forEach((f, i) => {
+    if (f.no === F.node.input) lastInput = i;
+  });
+  const body = rewriteMessage(node.msg, (field, i) => {
+    if (changeGroup && field.no === F.node.attribute) {
+      const a = parseMessage(payload(node.msg, field));
+      const nameField = firstField(a, F.attr.name);
+      if (nameField && new TextDecoder().decode(payload(a, nameField)) === 'group') {
+        groupPlaced = true;
+        return intAttribute('group', group!);
+      }
+    }
+    if (extraInput !== undefined && i === lastInput) {
+      return new Uint8Array([...node.msg.bytes.subarray(field.start, field.end), ...stringField(F.node.input, extraInput)]);
+    }
+    return undefined;
+  }, changeGroup && !groupPlaced && !node.attributes.has('group') ? [intAttribute('group', group!)] : []);
+  return bytesField(F.graph.node, body);
+}
+
+/** A ValueInfoProto with the dimension `axis` set to `size`; other bytes kept. */
+function withDim(info: OnnxValueInfo, axis: number, size: number): Uint8Array {
+  const edit = (msg: PbMessage, no: number, inner: (m: PbMessage) => Uint8Array): Uint8Array =>
+    rewriteMessage(msg, (field) => (field.no === no ? bytesField(no, inner(parseMessage(payload(msg, field)))) : undefined));
+  const body = edit(info.msg, F.valueInfo.type, (type) =>
+    edit(type, F.type.tensorType, (tt) =>
+      edit(tt, F.tensorType.shape, (shape) => {
+        let index = -1;
+        return rewriteMessage(shape, (field) => {
+          if (field.no !== F.shape.dim) return undefined;
+          index++;
+          if (index !== axis) return undefined;
+          const dim = parseMessage(payload(shape, field));
+          return bytesField(F.shape.dim, rewriteMessage(dim, (f) => (f.no === F.dim.value || f.no === F.dim.param ? null : undefined), [varintField(F.dim.value, size)]));
+        });
+      }),
+    ),
+  );
+  return bytesField(F.graph.valueInfo, body);
+}
+
+/** The channel count (or vector length) a tensor has now, from the layer that holds it. */
+function currentSize(model: tf.LayersModel, place: TensorPlace): number | undefined {
+  try {
+    const output = model.getLayer(place.layer).output;
+    const shape = (Array.isArray(output) ? output[0]! : output).shape;
+    return shape[shape.length - 1] ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ModelProto of `source` with the weights (and, after structured removal, the shapes) of `model`. */
+export async function rewriteOnnx(model: tf.LayersModel, source: OnnxSource, file: string): Promise<Uint8Array> {
+  const { graph: onnxGraph } = source.model;
+  const { tensors, addedBias } = newInitializers(model, source, file);
+  const byName = new Map(onnxGraph.initializers.map((t) => [t.name, t]));
+  const taken = new Set([...byName.keys(), ...onnxGraph.nodes.flatMap((n) => n.outputs)]);
+
+  const initBytes = new Map<OnnxTensor, Uint8Array>();
+  for (const tensor of onnxGraph.initializers) {
+    const next = tensors.get(tensor.name);
+    if (next) {
+      const before = await floatValues(tensor, source.external, source.file);
+      const same = JSON.stringify(next.dims) === JSON.stringify(tensor.dims) && sameValues(before, next.values);
+      if (!same) {
+        initBytes.set(tensor, bytesField(F.graph.initializer, withFloatValues(tensor, next.dims, next.values)));
+        continue;
+      }
+    }
+    if (isExternal(tensor)) initBytes.set(tensor, bytesField(F.graph.initializer, await embedded(tensor, source.external)));
+  }
+
+  // Flatten sizes written into shape constants follow the narrowed map.
+  const constantNodes = new Map<string, OnnxNode>();
+  for (const node of onnxGraph.nodes) if (node.opType === 'Constant' && node.outputs[0]) constantNodes.set(node.outputs[0], node);
+  const nodeBytes = new Map<OnnxNode, Uint8Array>();
+  for (const constant of source.graph.flattenConstants) {
+    const size = currentSize(model, { layer: constant.layer, layout: 'flat', shape: [] });
+    if (size === undefined || size === constant.values[1]) continue;
+    const values = [constant.values[0]!, size];
+    const init = byName.get(constant.tensor);
+    if (init) initBytes.set(init, bytesField(F.graph.initializer, withInt64Values(init, values)));
+    const node = constantNodes.get(constant.tensor);
+    if (node) {
+      const body = rewriteMessage(node.msg, (field) => {
+        if (field.no !== F.node.attribute) return undefined;
+        const a = parseMessage(payload(node.msg, field));
+        const t = submessages(a, F.attr.t)[0];
+        if (!t) return undefined;
+        const tensor = { name: '', dims: [values.length], dataType: 7, msg: t };
+        return bytesField(F.node.attribute, rewriteMessage(a, (f) => (f.no === F.attr.t ? bytesField(F.attr.t, withInt64Values(tensor, values)) : undefined)));
+      });
+      nodeBytes.set(node, bytesField(F.graph.node, body));
+    }
+  }
+
+  // Depthwise groups follow their channels; layers that gained a bias get an initializer and an input.
+  const addedInits: Uint8Array[] = [];
+  const nodeByName = new Map(onnxGraph.nodes.map((n) => [n.name, n]));
+  for (const [layer, origin] of source.graph.origins) {
+    if (origin.kind === 'bn') continue;
+    const node = nodeByName.get(origin.node);
+    if (!node) continue;
+    let group: number | undefined;
+    if (origin.kind === 'conv' && origin.depthwise) {
+      const kernel = tensors.get(origin.weight)!;
+      const m = model.getLayer(layer).getWeights()[0]!.shape[3]!;
+      group = kernel.dims[0]! / m;
+    }
+    let extra: string | undefined;
+    const bias = addedBias.get(layer);
+    if (bias) {
+      if (origin.kind === 'dense' && origin.matmul) throw new EngineFailure('unsupported', `layer "${layer}" (a MatMul without bias) would need a bias to hold a removed channel's constant`, file);
+      if (node.inputs.length < 2) continue;
+      extra = uniqueName(`${origin.weight.replace(/\.weight$/, '')}.bias`, taken);
+      const template: OnnxTensor = { name: extra, dims: [], dataType: 1, msg: parseMessage(stringField(F.tensor.name, extra)) };
+      addedInits.push(bytesField(F.graph.initializer, withFloatValues(template, bias.dims, bias.values)));
+    }
+    const rewritten = rewriteNode(node, group, extra);
+    if (rewritten) nodeBytes.set(node, rewritten);
+  }
+
+  // value_info shapes of narrowed tensors (the graph input and output keep theirs).
+  const infoBytes = new Map<OnnxValueInfo, Uint8Array>();
+  for (const info of onnxGraph.valueInfo) {
+    const place = source.graph.tensors.get(info.name);
+    if (!place || !info.shape || info.shape.length < 2) continue;
+    const size = currentSize(model, place);
+    if (size === undefined || size === place.shape[0] || info.shape[1] !== place.shape[0]) continue;
+    infoBytes.set(info, withDim(info, 1, size));
+  }
+
+  const inits = new Map(onnxGraph.initializers.map((t, i) => [i, t]));
+  const nodes = new Map(onnxGraph.nodes.map((n, i) => [i, n]));
+  const infos = new Map(onnxGraph.valueInfo.map((v, i) => [i, v]));
+  const counters = { init: 0, node: 0, info: 0 };
+  const graphBytes = rewriteMessage(
+    onnxGraph.msg,
+    (field) => {
+      if (field.no === F.graph.initializer) return initBytes.get(inits.get(counters.init++)!);
+      if (field.no === F.graph.node) return nodeBytes.get(nodes.get(counters.node++)!);
+      if (field.no === F.graph.valueInfo) return infoBytes.get(infos.get(counters.info++)!);
+      return undefined;
+    },
+    addedInits,
+  );
+  return rewriteMessage(source.model.msg, (field) => (field.no === F.model.graph ? bytesField(F.model.graph, graphBytes) : undefined));
+}
+
+export async function saveOnnx(model: tf.LayersModel, file: string, options: SaveOptions = {}): Promise<string[]> {
+  const source = options.source?.source;
+  const bytes = isOnnxSource(source) ? await rewriteOnnx(model, source, file) : exportOnnx(model, file);
+  return writeFilesAtomically([{ path: path.resolve(file), data: bytes }], options.protectedFiles);
+}
