@@ -15,8 +15,11 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** What the tier judges with. Changing this list rebuilds the venv on the next run. */
-export const REQUIREMENTS = ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py'];
+/**
+ * What the Keras and ONNX tiers judge with (onnx + onnxruntime for the ONNX tier; its fixtures are
+ * committed, so no torch). Changing this list rebuilds the venv on the next run.
+ */
+export const REQUIREMENTS = ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py', 'onnx==1.23.1', 'onnxruntime==1.30.0'];
 export const VENV_DIR = path.join(repoRoot, '.cache/py');
 const MARKER = path.join(VENV_DIR, 'quench-requirements.json');
 const LOG = path.join(repoRoot, '.cache/py-install.log');
