@@ -1,5 +1,6 @@
 // A person's path from a model to its report: right-click the example model in the Explorer →
-// Quench: Prune Model… → the example data folder, then every step's default → the progress
+// Quench: Prune Model… → "A fixed sparsity or threshold…" (AFCC, whose SFP grid this test paints)
+// → the example data folder, then every step's default → the progress
 // notification → the report panel opens beside the editor. The panel's numbers must equal the JSON
 // report the job saved in .quench/runs/; a layer's SFP grid must be painted; then a dark theme and
 // one screenshot per view. Works on a throw-away copy of examples/, so the repository stays clean.
@@ -22,7 +23,7 @@ test('Explorer → Prune Model… with the defaults → the panel beside the edi
   const { page } = workbench;
   try {
     await explorerContextMenu(page, { folder: model.name, file: /^model\.json$/, itemText: 'Prune Model', open: true });
-    const steps = await acceptPruneDefaults(page, { dataDir });
+    const steps = await acceptPruneDefaults(page, { dataDir, budget: 'fixed' });
     await screenshot(page, 'prune-panel-started');
     assert.ok(steps.progressShown, `no progress notification after the quick-pick steps:\n${steps.seen.join('\n')}`);
 

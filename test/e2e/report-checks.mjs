@@ -4,16 +4,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Walks Prune Model…'s steps "(n/4)": step 1 picks "Choose a folder…" and types `dataDir` into
- * the workbench's file dialog; every other step keeps its default (Enter; the last one starts).
- * Returns the steps seen and whether the job's progress notification showed.
+ * Walks Prune Model…'s steps as a person does: the first question (the budget) takes `budget` —
+ * 'fixed' picks "A fixed sparsity or threshold…", anything else keeps the default (Enter); the
+ * evaluation-data step picks "Choose a folder…" and types `dataDir` into the workbench's file
+ * dialog; every other step keeps its default (Enter; the last one starts). Returns the steps seen,
+ * the last step's text and whether the job's progress notification showed.
  */
-export async function acceptPruneDefaults(page, { dataDir, timeoutMs = 120_000 }) {
+export async function acceptPruneDefaults(page, { dataDir, budget = 'default', timeoutMs = 120_000 }) {
   const quickInput = page.locator('.quick-input-widget');
   const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'Pruning' }).first();
   const seen = [];
   const deadline = Date.now() + timeoutMs;
   let typedFolder = false;
+  let lastStep = '';
   while (Date.now() < deadline && !(await progress.isVisible())) {
     if (!(await quickInput.isVisible())) {
       await page.waitForTimeout(500);
@@ -30,15 +33,18 @@ export async function acceptPruneDefaults(page, { dataDir, timeoutMs = 120_000 }
         await page.waitForTimeout(800);
       }
       await quickInput.locator('.monaco-button', { hasText: 'Use as Evaluation Data' }).first().click();
-    } else if (step === '1') {
+    } else if (/A fixed sparsity or threshold/.test(shown) && budget === 'fixed') {
+      await quickInput.locator('.monaco-list-row', { hasText: 'A fixed sparsity or threshold' }).first().click();
+    } else if (/Choose a folder/.test(shown) && !typedFolder) {
       await quickInput.locator('.monaco-list-row', { hasText: 'Choose a folder' }).first().click();
     } else {
+      if (/Start pruning/.test(shown)) lastStep = shown;
       await page.keyboard.press('Enter');
     }
     await page.waitForTimeout(1200);
   }
   const progressShown = await progress.waitFor({ state: 'visible', timeout: 30_000 }).then(() => true, () => false);
-  return { seen, progressShown };
+  return { seen, lastStep, progressShown };
 }
 
 /** The newest `<timestamp>-<kind>-<model>.json` report in a .quench/runs/ folder. */

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { repoRoot } from '../../scripts/code-server.mjs';
 import { makeWorkspace, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
-const STEPS = ['Open the example workspace', 'Inspect a model', 'Prune it', 'Read the report', 'Open the pruned model'];
+const STEPS = ['Open the example workspace', 'Inspect a model', 'Prune within 0.5 pp', 'Read the report', 'Open the pruned model'];
 
 test('Welcome: Open Walkthrough… → Get Started with Quench: five steps, a page each, buttons that run Quench', { timeout: 180_000 }, async () => {
   const workspace = makeWorkspace();
