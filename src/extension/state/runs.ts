@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import type { Report } from '../../protocol/report';
+import type { Report, SweepReport } from '../../protocol/report';
 import type { RunSummary } from '../../protocol/webview';
 import type { RunStoreApi, StoredRun } from '../services';
 import { modelDisplayName } from '../models/discovery';
@@ -23,6 +23,8 @@ export function summarizeRun(id: string, report: Report): RunSummary {
     summary.sparsity = report.totals.sparsity;
   } else if (report.kind === 'eval') {
     summary.sparsity = report.totals.sparsity;
+  } else if ((report as { kind: string }).kind === 'sweep') {
+    summary.method = (report as unknown as SweepReport).curves.map((c) => c.method).join(', ');
   }
   return summary;
 }
