@@ -15,6 +15,8 @@ export interface ModelExpectations {
   /** Number of model outputs (classes). */
   classes: number;
   limit?: number;
+  /** The model's own class names (Teachable Machine's metadata.json), one per output. */
+  classNames?: string[];
   /** Explicit preprocessing (wins over the descriptor and inference). */
   preprocessing?: Partial<Omit<Preprocessing, 'source'>>;
 }
@@ -27,7 +29,7 @@ export function createDataset(source: ImageSource, expect: ModelExpectations, de
   const size = limit !== undefined ? Math.min(source.size, Math.max(0, Math.floor(limit))) : source.size;
   if (size === 0) throw new EngineFailure('bad-data', 'the dataset holds no samples', source.path);
   checkLabels(source, size, expect.classes);
-  const labelNames = descriptor?.labels ?? source.labelNames;
+  const labelNames = resolveLabelNames(source, expect, descriptor, notes);
   const info: DatasetInfo = {
     path: path.resolve(source.path),
     kind: source.kind,
@@ -117,6 +119,41 @@ function targetShape(
   }
   if (shape[2] !== channels) notes.push(`Images converted from ${shape[2]} to ${channels} channels.`);
   return [height, width, channels];
+}
+
+/**
+ * The names of the labels, from the first place that names them: the descriptor, the model's own
+ * names, the image folder's class folders or CIFAR's meta file. A list whose length is not the
+ * model's class count is left out with a note (the folder's names stay: they define the labels);
+ * so is a disagreement between the names used and the model's or the data's own.
+ */
+function resolveLabelNames(source: ImageSource, expect: ModelExpectations, descriptor: DatasetDescriptor | undefined, notes: string[]): string[] | undefined {
+  const classes = expect.classes;
+  const fromModel = expect.classNames?.length === classes ? expect.classNames : undefined;
+  let fromDescriptor = descriptor?.labels;
+  if (fromDescriptor && fromDescriptor.length !== classes) {
+    notes.push(`The class names in ${path.basename(descriptor!.file)} were not used: it names ${fromDescriptor.length} classes, the model has ${classes} outputs.`);
+    fromDescriptor = undefined;
+  }
+  const fromSource = source.labelNames;
+  if (fromSource && fromSource.length !== classes) {
+    const what = source.kind === 'image-folder' ? `${fromSource.length} class folders (label k is the k-th in sorted order)` : `${fromSource.length} class names`;
+    notes.push(`The data has ${what}; the model has ${classes} outputs.`);
+  }
+  const usable = fromSource && (fromSource.length === classes || source.kind === 'image-folder') ? fromSource : undefined;
+  const names = fromDescriptor ?? fromModel ?? usable;
+  const differs = (other: string[] | undefined): boolean => !!names && !!other && other.length === names.length && other.some((n, i) => n !== names[i]);
+  if (names !== fromModel && differs(fromModel)) {
+    notes.push(`The data's class names differ from the model's (${quoteList(fromModel!)}); labels are read as the data numbers them (${quoteList(names!)}).`);
+  } else if (names !== usable && differs(usable)) {
+    notes.push(`The class names used (${quoteList(names!)}) differ from the data's own (${quoteList(usable!)}).`);
+  }
+  return names;
+}
+
+function quoteList(names: string[]): string {
+  const shown = names.slice(0, 6).join(', ');
+  return names.length > 6 ? `${shown}, … ${names.length} in all` : shown;
 }
 
 function checkLabels(source: ImageSource, size: number, classes: number): void {

@@ -1,5 +1,5 @@
-// The optional `<name>.dataset.json` beside the data: says what inference cannot (scale, mean/std,
-// layout, label names, a default limit, the split, the resize method).
+// The optional `<name>.dataset.json` beside the data (or `dataset.json` in its folder): says what
+// inference cannot (scale, mean/std, layout, class names, a default limit, the split, the resize method).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PreprocessingInfo } from '../../protocol/report';
@@ -12,6 +12,7 @@ export interface DatasetDescriptor {
   mean?: number[];
   std?: number[];
   layout?: 'NHWC' | 'NCHW';
+  /** Class names by label index (`"labels"` or `"classNames"` in the file). */
   labels?: string[];
   limit?: number;
   split?: string;
@@ -20,7 +21,11 @@ export interface DatasetDescriptor {
 
 const SCALES = ['0..1', '-1..1', 'none'];
 
-/** Candidate descriptor files for a dataset path, most specific first. */
+/**
+ * Candidate descriptor files for a dataset path, most specific first: `<name>.dataset.json` beside
+ * it, then the folder's `dataset.json` (inside a dataset folder; beside a dataset file, so one
+ * descriptor serves both the test and the training files of a folder).
+ */
 export function descriptorCandidates(dataPath: string, isFolder: boolean): string[] {
   const dir = path.dirname(dataPath);
   let base = path.basename(dataPath);
@@ -35,7 +40,7 @@ export function descriptorCandidates(dataPath: string, isFolder: boolean): strin
     base = base.slice(0, dot);
   }
   const found = [...new Set(names)].map((n) => path.join(dir, `${n}.dataset.json`));
-  if (isFolder) found.push(path.join(dataPath, 'dataset.json'));
+  found.push(path.join(isFolder ? dataPath : dir, 'dataset.json'));
   return found;
 }
 
@@ -79,9 +84,14 @@ export async function readDescriptor(file: string): Promise<DatasetDescriptor> {
     if (o['layout'] !== 'NHWC' && o['layout'] !== 'NCHW') fail('"layout" must be "NHWC" or "NCHW"');
     d.layout = o['layout'] as 'NHWC' | 'NCHW';
   }
-  if (o['labels'] !== undefined) {
-    if (!Array.isArray(o['labels']) || !o['labels'].every((x) => typeof x === 'string')) fail('"labels" must be a list of class names');
-    d.labels = o['labels'] as string[];
+  if (o['labels'] !== undefined && o['classNames'] !== undefined) fail('give the class names once, as "labels" or as "classNames"');
+  const namesKey = o['classNames'] !== undefined ? 'classNames' : 'labels';
+  const names = o[namesKey];
+  if (names !== undefined) {
+    if (!Array.isArray(names) || names.length === 0 || !names.every((x) => typeof x === 'string' && x.trim() !== '')) {
+      fail(`"${namesKey}" must be a list of class names (non-empty strings, one per label index)`);
+    }
+    d.labels = names as string[];
   }
   if (o['limit'] !== undefined) {
     if (!Number.isInteger(o['limit']) || (o['limit'] as number) < 1) fail('"limit" must be a positive integer');

@@ -9,6 +9,7 @@ import { modelTopology } from './kerasConfig';
 import { restoreDepthMultipliers } from './kerasConfigOut';
 import { buildLayersModel, serializeModel, weightBytes } from './build';
 import { assertNotProtected, writeFilesAtomically } from './atomic';
+import { readModelMetadata } from './metadata';
 
 const decoder = new TextDecoder();
 const QUENCH_VERSION = '0.1.0';
@@ -19,9 +20,11 @@ export async function openTfjs(file: string): Promise<LoadedModel> {
   const model = await buildLayersModel(tfjsTopology(json.modelTopology, file), specs, data, file);
   const quantized = [...new Set(specs.filter((s) => s.quantization).map((s) => s.quantization!.dtype))];
   const notes = quantized.length
-    ? [`weights stored quantized (${quantized.join(', ')}) were dequantized to float32 on load`]
+    ? [`Weights stored quantized (${quantized.join(', ')}) were dequantized to float32 on load.`]
     : [];
-  return { model, format: 'tfjs-layers', path: path.resolve(file), files: [path.resolve(file), ...shardPaths(file, json)], notes };
+  const { notes: metadataNotes, ...names } = await readModelMetadata(file);
+  notes.push(...metadataNotes);
+  return { model, format: 'tfjs-layers', path: path.resolve(file), files: [path.resolve(file), ...shardPaths(file, json)], notes, ...names };
 }
 
 /**

@@ -65,9 +65,26 @@ export async function loadDatasetForModel(
   return openDataset(dataPath, {
     inputShape: loaded.model.inputs[0]!.shape.slice(1),
     classes: outputClasses(loaded.model),
+    classNames: modelClassNames(loaded),
     limit: options.limit,
     split: options.split,
   });
+}
+
+/** The model's own class names (metadata.json) when they name exactly its outputs. */
+export function modelClassNames(loaded: LoadedModel): string[] | undefined {
+  return loaded.classNames?.length === outputClasses(loaded.model) ? loaded.classNames : undefined;
+}
+
+/** What the report should say about how the model was read: dequantized weights, unusable class names. */
+export function modelNotes(loaded: LoadedModel): string[] {
+  const notes = [...(loaded.notes ?? [])];
+  const names = loaded.classNames;
+  const classes = outputClasses(loaded.model);
+  if (names && names.length !== classes) {
+    notes.push(`The class names in ${path.basename(loaded.classNamesFile ?? 'metadata.json')} were not used: it names ${names.length} classes, the model has ${classes} outputs.`);
+  }
+  return notes;
 }
 
 /** A readable model name: the folder of a model.json, else the file name without extension. */
@@ -85,10 +102,11 @@ export async function modelInfo(loaded: LoadedModel): Promise<ModelInfo> {
     sha256: await sha256Files(loaded.files),
     inputShape: modelInputShape(loaded),
     classes: outputClasses(loaded.model),
+    ...(modelClassNames(loaded) && { classNames: modelClassNames(loaded) }),
   };
 }
 
-/** Base fields of every report; timings and notes are filled in as the job runs. */
+/** Base fields of every report; timings are filled in as the job runs, notes start with the model's. */
 export async function reportBase<K extends ReportKind>(
   kind: K,
   loaded: LoadedModel,
@@ -102,7 +120,7 @@ export async function reportBase<K extends ReportKind>(
     backend,
     model: await modelInfo(loaded),
     timings: [],
-    notes: [],
+    notes: modelNotes(loaded),
   };
 }
 

@@ -17,7 +17,7 @@ export async function inspectJob(params: InspectParams, ctx: JobContext): Promis
     const layers = layerStats(loaded.model);
     const totals = await modelTotals(loaded.model, loaded.files, layers);
     watch.lap('statistics');
-    const notes = layers.filter((l) => !l.analysable).map((l) => `${l.name} (${l.className}) is not analysable${l.note ? `: ${l.note}` : ''}.`);
+    const notes = [...base.notes, ...layers.filter((l) => !l.analysable).map((l) => `${l.name} (${l.className}) is not analysable${l.note ? `: ${l.note}` : ''}.`)];
     return { ...base, layers, totals, timings: watch.timings(), notes };
   } finally {
     disposeModel(loaded);
