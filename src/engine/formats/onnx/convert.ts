@@ -118,9 +118,14 @@ function modulePath(nodeName: string): string | null {
   if (!nodeName.startsWith('/')) return null;
   const segments = nodeName.slice(1).split('/');
   segments.pop();
-  let fqn = '';
-  for (const s of segments) fqn = fqn && !s.startsWith(`${fqn}.`) ? `${fqn}.${s}` : s;
-  return fqn || null;
+  // Each scope is a module's attribute name, written "<parent attribute>.<index>" inside a Sequential.
+  const parts: string[] = [];
+  for (const s of segments) {
+    const last = parts[parts.length - 1];
+    if (last !== undefined && s.startsWith(`${last}.`)) parts[parts.length - 1] = s;
+    else parts.push(s);
+  }
+  return parts.join('.') || null;
 }
 
 export class OnnxConverter {
@@ -788,7 +793,7 @@ export class OnnxConverter {
     const dims = target.values;
     const batchFirst = dims.length >= 1 && (dims[0] === 'N' || dims[0] === 0 || typeof dims[0] === 'number');
     const rest = dims.slice(1);
-    if (batchFirst && rest.length === 1 && (rest[0] === -1 || rest[0] === size) && dims[0] !== -1) {
+    if (batchFirst && rest.length === 1 && (rest[0] === size || (rest[0] === -1 && dims[0] !== -1))) {
       const flat = this.flatten(node, x);
       this.out(node, flat);
       const shapeName = node.inputs[1]!;

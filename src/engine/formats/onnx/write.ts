@@ -122,8 +122,8 @@ function rewriteNode(node: OnnxNode, group: number | undefined, extraInput: stri
   return bytesField(F.graph.node, body);
 }
 
-/** A ValueInfoProto with the dimension `axis` set to `size`; other bytes kept. */
-function withDim(info: OnnxValueInfo, axis: number, size: number): Uint8Array {
+/** A ValueInfoProto with the dimensions in `sizes` (by axis) set; other bytes kept. */
+function withDims(info: OnnxValueInfo, sizes: ReadonlyMap<number, number>): Uint8Array {
   const edit = (msg: PbMessage, no: number, inner: (m: PbMessage) => Uint8Array): Uint8Array =>
     rewriteMessage(msg, (field) => (field.no === no ? bytesField(no, inner(parseMessage(payload(msg, field)))) : undefined));
   const body = edit(info.msg, F.valueInfo.type, (type) =>
@@ -133,7 +133,8 @@ function withDim(info: OnnxValueInfo, axis: number, size: number): Uint8Array {
         return rewriteMessage(shape, (field) => {
           if (field.no !== F.shape.dim) return undefined;
           index++;
-          if (index !== axis) return undefined;
+          const size = sizes.get(index);
+          if (size === undefined) return undefined;
           const dim = parseMessage(payload(shape, field));
           return bytesField(F.shape.dim, rewriteMessage(dim, (f) => (f.no === F.dim.value || f.no === F.dim.param ? null : undefined), [varintField(F.dim.value, size)]));
         });
@@ -228,11 +229,17 @@ export async function rewriteOnnx(model: tf.LayersModel, source: OnnxSource, fil
   // value_info shapes of narrowed tensors (the graph input and output keep theirs).
   const infoBytes = new Map<OnnxValueInfo, Uint8Array>();
   for (const info of onnxGraph.valueInfo) {
+    // Some exporters describe the initializers in value_info too: they take the new dims.
+    const init = tensors.get(info.name);
+    if (init && info.shape && info.shape.length === init.dims.length && info.shape.some((d, i) => d !== init.dims[i])) {
+      infoBytes.set(info, withDims(info, new Map(init.dims.map((d, i) => [i, d]))));
+      continue;
+    }
     const place = source.graph.tensors.get(info.name);
     if (!place || !info.shape || info.shape.length < 2) continue;
     const size = currentSize(model, place);
     if (size === undefined || size === place.shape[0] || info.shape[1] !== place.shape[0]) continue;
-    infoBytes.set(info, withDim(info, 1, size));
+    infoBytes.set(info, withDims(info, new Map([[1, size]])));
   }
 
   const inits = new Map(onnxGraph.initializers.map((t, i) => [i, t]));
