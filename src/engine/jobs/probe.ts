@@ -6,6 +6,7 @@ import type { ProbeEntry, ProbeParams, ProbeResult } from '../../protocol/engine
 import { readHead } from '../data/files';
 import { detectFormat } from '../formats';
 import { readModelJson, shardPaths } from '../formats/tfjsManifest';
+import { parseOnnx } from '../formats/onnx';
 import { EngineFailure } from '../core/errors';
 import { throwIfCancelled, type JobContext } from '../core/context';
 
@@ -30,8 +31,9 @@ async function probeOne(file: string): Promise<ProbeEntry> {
   if (ext === '.json') return probeModelJson(file);
   if (ext === '.h5' || ext === '.hdf5') return probeH5(file);
   if (ext === '.keras') return probeKeras(file);
+  if (ext === '.onnx') return probeOnnx(file);
   const handler = await detectFormat(file);
-  if (!handler) return { path: file, format: null, reason: 'not a TF.js model.json, Keras .h5 or Keras 3 .keras file' };
+  if (!handler) return { path: file, format: null, reason: 'not a TF.js model.json, Keras .h5, Keras 3 .keras or ONNX file' };
   return { path: file, format: handler.id, bytes: (await fs.stat(file)).size };
 }
 
@@ -74,6 +76,21 @@ async function probeKeras(file: string): Promise<ProbeEntry> {
   if (!names.includes('config.json')) return { path: file, format: null, reason: 'the .keras archive has no config.json' };
   if (!names.includes('model.weights.h5')) return { path: file, format: null, reason: 'the .keras archive has no model.weights.h5' };
   return { path: file, format: 'keras-v3', bytes: (await fs.stat(file)).size };
+}
+
+/** Above this size an .onnx is listed without its parameter count (counting parses the whole file). */
+const ONNX_COUNT_MAX_BYTES = 256 * 2 ** 20;
+
+/**
+ * An .onnx: the ModelProto parsed (a damaged or truncated protobuf is rejected with the reason) and
+ * its initializers' shapes counted; their bytes and any external data are never decoded.
+ */
+async function probeOnnx(file: string): Promise<ProbeEntry> {
+  const { size } = await fs.stat(file);
+  if (size > ONNX_COUNT_MAX_BYTES) return { path: file, format: 'onnx', bytes: size };
+  const model = parseOnnx(new Uint8Array(await fs.readFile(file)), file);
+  const params = model.graph.initializers.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
+  return { path: file, format: 'onnx', params, bytes: size };
 }
 
 /** Member names from the zip's central directory only (the end of the file), or null if not a zip. */

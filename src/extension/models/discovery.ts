@@ -19,7 +19,7 @@ export interface DiscoveredModel {
   bytes?: number;
 }
 
-const CANDIDATES = '**/{model.json,*.h5,*.keras}';
+const CANDIDATES = '**/{model.json,*.h5,*.keras,*.onnx}';
 const PROBE_BATCH = 40;
 const DEBOUNCE_MS = 300;
 
@@ -31,7 +31,7 @@ export function modelDisplayName(filePath: string): string {
     if (folder === 'model.pruned') return `${path.basename(path.dirname(path.dirname(filePath)))}.pruned`;
     return folder;
   }
-  return base.replace(/\.(h5|keras)$/i, '');
+  return base.replace(/\.(h5|keras|onnx)$/i, '');
 }
 
 export class ModelIndex implements vscode.Disposable {
@@ -192,7 +192,7 @@ export class ModelIndex implements vscode.Disposable {
 
 function isCandidate(uri: vscode.Uri): boolean {
   const name = path.basename(uri.fsPath);
-  return name === 'model.json' || /\.(h5|keras)$/i.test(name);
+  return name === 'model.json' || /\.(h5|keras|onnx)$/i.test(name);
 }
 
 /** node_modules, .quench and the user's quench.exclude patterns; files.exclude applies on top. */

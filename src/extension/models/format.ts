@@ -5,6 +5,7 @@ export const FORMAT_LABELS: Record<ModelFormat, string> = {
   'tfjs-layers': 'TF.js',
   'keras-h5': 'Keras .h5',
   'keras-v3': 'Keras 3',
+  onnx: 'ONNX',
 };
 
 export function formatCount(n: number): string {

@@ -25,6 +25,25 @@ export function discoveryTests(): void {
       assert.match(rejected[files.fakeH5] ?? '', /\S/, 'the non-Keras .h5 has a reason');
     });
 
+    it('lists a PyTorch .onnx export with its parameter count, and gives a garbage .onnx a reason', async () => {
+      const repo = extensionPath();
+      const fixtures = JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/onnx/manifest.json'), 'utf8')) as { models: { file: string; initializerValues: number }[] };
+      const cnn = fixtures.models.find((m) => m.file === 'fashion-cnn-torchscript.onnx');
+      assert.ok(cnn, 'test/fixtures/onnx/manifest.json lists fashion-cnn-torchscript.onnx');
+      copyInto(scratch('onnx'), path.join(repo, 'test/fixtures/onnx', cnn.file), path.join(repo, 'test/fixtures/bad/onnx-garbage.onnx'));
+      const exported = scratch('onnx', cnn.file);
+      const garbage = scratch('onnx', 'onnx-garbage.onnx');
+      await vscode.commands.executeCommand('quench.refreshModels');
+      const { models, rejected } = await listModels();
+      const listed = models.find((m) => m.path === exported);
+      assert.ok(listed, `${cnn.file} is listed (models: ${models.map((m) => path.basename(m.path)).join(', ')})`);
+      assert.equal(listed.format, 'onnx');
+      assert.equal(listed.name, 'fashion-cnn-torchscript');
+      assert.equal(listed.params, cnn.initializerValues, 'the parameter count: every value of the graph\'s initializers');
+      assert.ok(!models.some((m) => m.path === garbage), 'the garbage .onnx is not listed');
+      assert.match(rejected[garbage] ?? '', /\S/, 'the garbage .onnx has a reason');
+    });
+
     it('skips node_modules', async () => {
       const hidden = scratch('node_modules', 'pkg', 'model.json');
       copyInto(path.dirname(hidden), files.tiny, path.join(path.dirname(files.tiny), 'group1-shard1of1.bin'));

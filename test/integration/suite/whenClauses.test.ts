@@ -66,7 +66,7 @@ function fileContext(filePath: string, modelFiles: string[]): Context {
 export function whenClauseTests(): void {
   describe('when clauses', () => {
     const contributes = () => extension().packageJSON.contributes;
-    const recognised = ['/w/a/model.json', '/w/b/net.h5', '/w/c/net.keras'];
+    const recognised = ['/w/a/model.json', '/w/b/net.h5', '/w/c/net.keras', '/w/d/resnet.onnx'];
 
     for (const menu of ['explorer/context', 'editor/title/context']) {
       it(`${menu}: Prune and Inspect appear on recognised model files only`, () => {
@@ -74,12 +74,12 @@ export function whenClauseTests(): void {
         for (const command of ['quench.pruneModel', 'quench.inspectModel']) {
           const entry = entries.find((e) => e.command === command);
           assert.ok(entry, `${menu} has ${command}`);
-          for (const token of ['resourceFilename == model.json', 'resourceExtname == .h5', 'resourceExtname == .keras', 'resourcePath in quench.modelFiles']) {
+          for (const token of ['resourceFilename == model.json', 'resourceExtname == .h5', 'resourceExtname == .keras', 'resourceExtname == .onnx', 'resourcePath in quench.modelFiles']) {
             assert.ok(entry.when.includes(token), `${command} when clause mentions ${token}`);
           }
           for (const file of recognised) assert.equal(evaluateWhen(entry.when, fileContext(file, recognised)), true, `${command} shown on ${file}`);
           // A model.json / .h5 the engine rejected is not in quench.modelFiles; other files never match.
-          for (const file of ['/w/lookalike/model.json', '/w/data/measurements.h5', '/w/src/train.py', '/w/package.json']) {
+          for (const file of ['/w/lookalike/model.json', '/w/data/measurements.h5', '/w/data/garbage.onnx', '/w/src/train.py', '/w/package.json']) {
             assert.equal(evaluateWhen(entry.when, fileContext(file, recognised)), false, `${command} hidden on ${file}`);
           }
         }
