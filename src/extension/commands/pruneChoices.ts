@@ -20,6 +20,8 @@ export type { PruneChoices, PruneDefaults } from './pruneOptions';
 
 export const PRUNE_METHODS: { method: PruneMethod; label: string; detail: string; needsSparsity: boolean }[] = [
   { method: 'afcc', label: 'AFCC', detail: "Applied filter's cluster connections from the SFP analysis (the paper's method)", needsSparsity: false },
+  { method: 'afcc-balanced', label: 'AFCC, class-balanced', detail: 'AFCC with every class held by the same share of each layer\'s filters (per-class thresholds)', needsSparsity: false },
+  { method: 'afcc-hybrid', label: 'AFCC + magnitude', detail: 'Smallest weights among the connections AFCC cuts; the strongest label-set links always stay', needsSparsity: true },
   { method: 'magnitude', label: 'Magnitude', detail: 'Smallest absolute weights in each targeted layer', needsSparsity: true },
   { method: 'global-magnitude', label: 'Global magnitude', detail: 'Smallest absolute weights across all targeted layers', needsSparsity: true },
   { method: 'l1-kernel', label: 'L1 kernel', detail: 'Whole kernels with the smallest L1 norm', needsSparsity: true },
@@ -142,7 +144,7 @@ async function startOrChange(deps: CommandDeps, model: DiscoveredModel, initial:
 
 function advancedText(c: PruneChoices): string {
   const parts = [`seed ${c.seed ?? 1}`, `readout ${c.readoutEpochs ?? 5} epochs`];
-  if (c.maxDrop === null && (c.method === 'afcc' || c.method === 'random-afcc')) parts.push(c.targetSparsity !== undefined ? `target sparsity ${c.targetSparsity}` : `threshold ${c.threshold ?? 0.3}`);
+  if (c.maxDrop === null && (c.method === 'afcc' || c.method === 'random-afcc' || c.method === 'afcc-balanced')) parts.push(c.targetSparsity !== undefined ? `target sparsity ${c.targetSparsity}` : `threshold ${c.threshold ?? 0.3}`);
   return parts.join(', ');
 }
 
@@ -207,7 +209,8 @@ async function askAdvanced(choices: PruneChoices, title: string): Promise<PruneC
   if (seed === undefined) return undefined;
   const readoutEpochs = await askNumber({ title, prompt: 'Readout training epochs for the SFP analysis', value: choices.readoutEpochs ?? 5, min: 1, max: 200, integer: true });
   if (readoutEpochs === undefined) return undefined;
-  if (choices.maxDrop !== null || (choices.method !== 'afcc' && choices.method !== 'random-afcc')) return { ...choices, seed, readoutEpochs };
+  // The cluster threshold decides AFCC's masks, random AFCC's label-set size and afcc-balanced's channels per class.
+  if (choices.maxDrop !== null || (choices.method !== 'afcc' && choices.method !== 'random-afcc' && choices.method !== 'afcc-balanced')) return { ...choices, seed, readoutEpochs };
   const mode = await vscode.window.showQuickPick(
     [
       { label: 'Cluster threshold', description: `currently ${choices.threshold ?? 0.3}`, target: false },
