@@ -1,5 +1,6 @@
-// The fuzz inputs: 10 valid seeds (models and datasets) and the seeded sequence of mutated copies
-// made from them. Shared by the fuzz test and the replay tool (replay.ts), so input #N of a run can
+// The fuzz inputs: 10 valid seeds (models and datasets) and, as a second set with its own sequence,
+// 4 ONNX seeds (two real PyTorch exports, a model with external data and that data file); and the
+// seeded sequence of mutated copies made from a set. Shared by the fuzz test and the replay tool (replay.ts), so input #N of a run can
 // be written out again and opened by hand.
 import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -19,8 +20,25 @@ export interface Seed {
   json?: boolean;
 }
 
-export async function seeds(): Promise<Seed[]> {
-  const read = async (rel: string): Promise<Uint8Array> => new Uint8Array(await fs.readFile(path.join(repoRoot, rel)));
+/** Which seeds a run mutates: the first set's sequence is unchanged by the ONNX set's existence. */
+export type SeedSet = 'models-and-data' | 'onnx';
+
+const read = async (rel: string): Promise<Uint8Array> => new Uint8Array(await fs.readFile(path.join(repoRoot, rel)));
+
+/** The ONNX reader's seeds: PyTorch's two exporters (test/fixtures/onnx) and external weights. */
+async function onnxSeeds(): Promise<Seed[]> {
+  const onnx = async (rel: string): Promise<Record<string, Uint8Array>> => ({ 'model.onnx': await read(rel) });
+  const external = { 'model.onnx': await read('test/fixtures/bad/good-onnx-external/model.onnx'), 'weights.bin': await read('test/fixtures/bad/good-onnx-external/weights.bin') };
+  return [
+    { name: 'ONNX (TorchScript export)', kind: 'model', files: await onnx('test/fixtures/onnx/fashion-cnn-torchscript.onnx'), target: 'model.onnx', open: 'model.onnx' },
+    { name: 'ONNX (dynamo export)', kind: 'model', files: await onnx('test/fixtures/onnx/mobilenetv3-dynamo.onnx'), target: 'model.onnx', open: 'model.onnx' },
+    { name: 'ONNX with external data', kind: 'model', files: external, target: 'model.onnx', open: 'model.onnx' },
+    { name: 'ONNX external data file', kind: 'model', files: external, target: 'weights.bin', open: 'model.onnx' },
+  ];
+}
+
+export async function seeds(set: SeedSet = 'models-and-data'): Promise<Seed[]> {
+  if (set === 'onnx') return onnxSeeds();
   const tiny = { 'model.json': await read('test/fixtures/tiny/model.json'), 'group1-shard1of1.bin': await read('test/fixtures/tiny/group1-shard1of1.bin') };
   const functional = { ...tiny, 'model.json': await read('test/fixtures/bad/good-functional/model.json') };
   const idx = { 't10k-images-idx3-ubyte': await read('test/fixtures/bad/good-idx/t10k-images-idx3-ubyte'), 't10k-labels-idx1-ubyte': await read('test/fixtures/bad/good-idx/t10k-labels-idx1-ubyte') };
@@ -66,9 +84,9 @@ export interface FuzzInput {
  * Writes the inputs of a run one at a time under `dir` (input i in `dir/i`); the same `seedValue`
  * gives the same bytes. The caller removes a folder when done with it.
  */
-export async function* fuzzInputs(seedValue: number, count: number, dir: string): AsyncGenerator<FuzzInput> {
+export async function* fuzzInputs(seedValue: number, count: number, dir: string, set: SeedSet = 'models-and-data'): AsyncGenerator<FuzzInput> {
   const random = generator(seedValue);
-  const all = await seeds();
+  const all = await seeds(set);
   for (let i = 0; i < count; i++) {
     const seed = all[i % all.length]!;
     const kinds: MutationKind[] = seed.json ? ['json-field', 'json-field', 'bit-flip', 'truncate', 'insert'] : ['bit-flip', 'bit-flip', 'truncate', 'insert'];
