@@ -42,6 +42,8 @@ interface Subject {
   source: string;
   /** Evaluation and training images (the same small set: this checks that jobs run, not accuracy). */
   dataDir: string;
+  /** The same images named as training data (a folder would pick examples/data's training subset). */
+  trainData: string;
   params: number | null;
 }
 
@@ -49,11 +51,12 @@ const subjects: Subject[] = (manifest?.models ?? []).map((model) => ({
   name: model.name,
   source: zooFile(model, 'keras') ?? zooFile(model, 'tfjs')!,
   dataDir,
+  trainData: path.join(dataDir, 't10k-images-idx3-ubyte.gz'),
   params: model.params ?? null,
 }));
 if (existsSync(publicDir)) {
   for (const name of ['mnist-tfjs-small', 'mnist-tfjs-keras-example']) {
-    subjects.push({ name, source: path.join(publicDir, name, 'model.json'), dataDir: path.join(publicDir, 'mnist-test'), params: null });
+    subjects.push({ name, source: path.join(publicDir, name, 'model.json'), dataDir: path.join(publicDir, 'mnist-test'), trainData: path.join(publicDir, 'mnist-test'), params: null });
   }
 } else {
   test('public TF.js models in the matrix', { skip: `${publicDir} is absent (it ships beside the repository in CI)` }, () => undefined);
@@ -77,7 +80,7 @@ async function expectOutcome<T>(model: Subject, job: string, run: () => Promise<
 for (const model of subjects) {
   const { source } = model;
   const data = { data: model.dataDir, limit: 300 };
-  const common = { ...data, seed: 1, readoutEpochs: 1, trainData: model.dataDir };
+  const common = { ...data, seed: 1, readoutEpochs: 1, trainData: model.trainData };
   const ctx = quietContext();
 
   test(`${model.name} × inspect, eval, analyze`, async () => {
