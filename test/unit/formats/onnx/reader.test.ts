@@ -6,34 +6,15 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../../../../src/engine/core/errors';
 import { detectFormat, openModel } from '../../../../src/engine/formats';
 import { modelWeightSize } from '../../../../src/engine/formats/modelSize';
 import { convFromTfjs, convToTfjs, denseFromTfjs, denseToTfjs, onnxRow } from '../../../../src/engine/formats/onnx/convert';
 import { parseMessage, rawField, readVarint, encodeVarint, rewriteMessage, ProtobufError } from '../../../../src/engine/formats/onnx/protobuf';
-import { repoRoot, tempDir } from '../helpers';
+import { tempDir } from '../helpers';
+import { expected, maxDiff, predictNchw, tinyDir } from './tiny';
 
-export const tinyDir = path.join(repoRoot, 'test/fixtures/onnx/tiny');
-export const expected = JSON.parse(readFileSync(path.join(tinyDir, 'expected.json'), 'utf8')) as Record<string, { shape: number[]; x: number[]; y: number[] }>;
-
-/** The model's prediction for a batch given in the file's NCHW layout. */
-export function predictNchw(model: tf.LayersModel, x: number[], shape: number[]): Float32Array {
-  return tf.tidy(() => {
-    const input = tf.tensor(x, shape);
-    const held = shape.length === 4 ? tf.transpose(input, [0, 2, 3, 1]) : input;
-    return (model.predict(held) as tf.Tensor).dataSync() as Float32Array;
-  });
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'output sizes');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-async function refusal(file: string, pattern: RegExp, code = 'unsupported'): Promise<string> {
+async function refusal(file: string, pattern: RegExp, code = 'unsupported'): Promise<void> {
   let message = '';
   await assert.rejects(openModel(file), (error: unknown) => {
     assert.ok(error instanceof EngineFailure, `expected an EngineFailure, got ${String(error)}`);
@@ -44,7 +25,6 @@ async function refusal(file: string, pattern: RegExp, code = 'unsupported'): Pro
   });
   assert.ok(message.includes(file), `names the file: ${message}`);
   assert.ok(!message.includes('\n'), `one line: ${message}`);
-  return message;
 }
 
 describe('ONNX reader: tiny graphs against onnxruntime', () => {

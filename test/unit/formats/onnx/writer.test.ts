@@ -1,0 +1,214 @@
+// The ONNX writer: an unchanged model is written back byte for byte; a masked one changes only the
+// initializers whose values changed, in the file's layout (NCHW kernels, (c, h, w) flatten rows);
+// the prune job writes masked and --structured ONNX files that reload and keep names, opsets and
+// metadata; --format converts ONNX ↔ Keras/TF.js, and a Keras model with a layer ONNX export does
+// not cover is refused by name.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { EngineFailure } from '../../../../src/engine/core/errors';
+import { quietContext } from '../../../../src/engine/core/context';
+import { openModel, saveModel, type LoadedModel } from '../../../../src/engine/formats';
+import { convFromTfjs, onnxRow } from '../../../../src/engine/formats/onnx/convert';
+import { decodeModel, type OnnxModel } from '../../../../src/engine/formats/onnx/proto';
+import { rawField } from '../../../../src/engine/formats/onnx/protobuf';
+import { ExternalData, floatValues } from '../../../../src/engine/formats/onnx/tensor';
+import { pruneJob } from '../../../../src/engine/jobs/prune';
+import type { PruneParams } from '../../../../src/protocol/engine';
+import { repoRoot, tempDir } from '../helpers';
+import { tempFolder, useWasm, writeIdxFamily } from '../../jobs/helpers';
+import { expected, maxDiff, predictNchw, tinyDir } from './tiny';
+
+// The job helpers register tfjs's wasm backend (the engine's); every test here runs on it.
+before(() => useWasm());
+
+const read = (file: string): OnnxModel => decodeModel(new Uint8Array(readFileSync(file)));
+
+async function initializer(file: string, name: string): Promise<{ dims: number[]; values: Float32Array }> {
+  const model = read(file);
+  const tensor = model.graph.initializers.find((t) => t.name === name);
+  assert.ok(tensor, `${file} has initializer ${name}`);
+  return { dims: tensor.dims, values: await floatValues(tensor, await ExternalData.for(file), file) };
+}
+
+async function withModel<T>(file: string, use: (loaded: LoadedModel) => Promise<T>): Promise<T> {
+  const loaded = await openModel(file);
+  try {
+    return await use(loaded);
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+describe('ONNX writer: the same ModelProto with only what changed', () => {
+  for (const name of ['conv_chain', 'depthwise_se', 'silu_concat', 'normalise_squeeze', 'mlp', 'cnn8']) {
+    it(`${name}: written unchanged, it is byte-identical to the input`, async (t) => {
+      const dir = tempDir(t);
+      const input = path.join(tinyDir, `${name}.onnx`);
+      await withModel(input, async (loaded) => {
+        const out = path.join(dir, `${name}.onnx`);
+        await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+        assert.ok(readFileSync(out).equals(readFileSync(input)), 'same bytes');
+      });
+    });
+  }
+
+  it('external data is embedded: the written file stands alone and predicts the same', async (t) => {
+    const dir = tempDir(t);
+    await withModel(path.join(tinyDir, 'external.onnx'), async (loaded) => {
+      const out = path.join(dir, 'standalone.onnx');
+      await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+      await withModel(out, async (again) => {
+        assert.deepEqual(again.files, [out]);
+        const { shape, x, y } = expected['mlp']!;
+        assert.ok(maxDiff(predictNchw(again.model, x, shape), y) <= 1e-5);
+      });
+      const model = read(out);
+      assert.deepEqual(model.graph.nodes.map((n) => n.name), read(path.join(tinyDir, 'mlp.onnx')).graph.nodes.map((n) => n.name));
+    });
+  });
+
+  it('a masked conv and the Dense after a flatten: zeros land at the file\'s [O, I, kh, kw] and (c, h, w) positions; the rest keeps its bytes', async (t) => {
+    const dir = tempDir(t);
+    const input = path.join(tinyDir, 'conv_chain.onnx');
+    await withModel(input, async (loaded) => {
+      const conv = loaded.model.getLayer('conv2');
+      const [kernel] = conv.getWeights();
+      const k = Float32Array.from(kernel!.dataSync());
+      // tfjs [kh, kw, in, out] = [3, 3, 4, 6]: zero in-channel 1 → out-channel 5 for every (y, x).
+      for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) k[((y * 3 + x) * 4 + 1) * 6 + 5] = 0;
+      conv.setWeights([tf.tensor(k, kernel!.shape)]);
+      const fc = loaded.model.getLayer('fc');
+      const [fk, fb] = fc.getWeights();
+      const f = Float32Array.from(fk!.dataSync());
+      // tfjs row r = (h·W + w)·C + c of the 2×2×6 map; zero row (h 1, w 0, c 4) for unit 2.
+      const row = (1 * 2 + 0) * 6 + 4;
+      f[row * 5 + 2] = 0;
+      fc.setWeights([tf.tensor(f, fk!.shape), fb!]);
+
+      const out = path.join(dir, 'masked.onnx');
+      await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+      const written = await initializer(out, 'conv2.weight');
+      assert.deepEqual(written.dims, [6, 4, 3, 3]);
+      assert.deepEqual(written.values, convFromTfjs(k, 6, 4, 3, 3));
+      for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) assert.equal(written.values[((5 * 4 + 1) * 3 + y) * 3 + x], 0);
+      const fcWritten = await initializer(out, 'fc.weight');
+      assert.equal(fcWritten.values[2 * 24 + onnxRow(row, { c: 6, h: 2, w: 2 })], 0, 'ONNX column (c·H + h)·W + w = 4·4 + 2');
+      assert.equal(onnxRow(row, { c: 6, h: 2, w: 2 }), 4 * 4 + 1 * 2 + 0);
+
+      const [before, after] = [read(input), read(out)];
+      const untouched = ['conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.running_var', 'fc.bias'];
+      for (const name of untouched) {
+        const a = before.graph.initializers.find((x) => x.name === name)!;
+        const b = after.graph.initializers.find((x) => x.name === name)!;
+        assert.ok(Buffer.from(a.msg.bytes).equals(Buffer.from(b.msg.bytes)), `${name} keeps its bytes`);
+      }
+      assert.deepEqual(after.opsets, before.opsets);
+      assert.deepEqual(after.metadata, before.metadata);
+      assert.deepEqual(after.graph.nodes.map((n) => [n.name, n.opType]), before.graph.nodes.map((n) => [n.name, n.opType]));
+      assert.deepEqual(after.graph.valueInfo.map((v) => rawField(v.msg, v.msg.fields[0]!)), before.graph.valueInfo.map((v) => rawField(v.msg, v.msg.fields[0]!)));
+      await withModel(out, async (again) => {
+        const { shape, x } = expected['conv_chain']!;
+        assert.ok(maxDiff(predictNchw(again.model, x, shape), predictNchw(loaded.model, x, shape)) <= 1e-6);
+      });
+    });
+  });
+});
+
+describe('ONNX through the prune job', () => {
+  let dir: string;
+  let model: string;
+  let data: string;
+  const job = (extra: Partial<PruneParams>): PruneParams => ({ model, data, method: 'magnitude', sparsity: 0.5, readoutEpochs: 2, seed: 3, ...extra });
+
+  before(async () => {
+    dir = await tempFolder('onnx');
+    model = path.join(dir, 'cnn8.onnx');
+    await fs.copyFile(path.join(tinyDir, 'cnn8.onnx'), model);
+    data = await writeIdxFamily(dir);
+  });
+  after(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('magnitude 50%: the report is in the file\'s layout and the written .onnx keeps the graph', async () => {
+    const report = await pruneJob(job({}), quietContext());
+    assert.equal(report.model.format, 'onnx');
+    assert.deepEqual(report.model.inputShape, [1, 8, 8], 'input [C, H, W] as in the file');
+    assert.equal(report.output!.path, path.join(dir, 'cnn8.pruned.onnx'));
+    assert.equal(report.output!.format, 'onnx');
+    assert.ok(report.output!.verified);
+    assert.deepEqual(report.layers.map((l) => l.name).filter((n) => ['conv1', 'conv2', 'fc'].includes(n)), ['conv1', 'conv2', 'fc']);
+    const [before, after] = [read(model), read(report.output!.path)];
+    assert.deepEqual(after.graph.nodes.map((n) => n.name), before.graph.nodes.map((n) => n.name));
+    const fc = await initializer(report.output!.path, 'fc.weight');
+    const zeros = fc.values.filter((v) => v === 0).length;
+    assert.ok(Math.abs(zeros / fc.values.length - 0.5) < 0.02, `fc sparsity ${zeros / fc.values.length}`);
+  });
+
+  it('sfp-filters --structured: narrower initializers, value_info and a file that reloads with the masked predictions', async () => {
+    const masked = await pruneJob(job({ method: 'sfp-filters', out: path.join(dir, 'sfp-masked.onnx') }), quietContext());
+    const report = await pruneJob(job({ method: 'sfp-filters', structured: true, out: path.join(dir, 'sfp-slim.onnx') }), quietContext());
+    assert.equal(report.output!.structured, true);
+    const out = report.output!.path;
+    const conv2 = await initializer(out, 'conv2.weight');
+    const fc = await initializer(out, 'fc.weight');
+    assert.ok(conv2.dims[0]! < 6, `conv2 [${conv2.dims.join(', ')}]`);
+    assert.equal(fc.dims[1], conv2.dims[0]! * 4 * 4, 'fc reads the narrowed (c, h, w) map');
+    const info = read(out).graph.valueInfo.find((v) => v.name === 'r2')!;
+    assert.deepEqual(info.shape, ['N', conv2.dims[0], 8, 8]);
+    const x = Array.from({ length: 4 * 64 }, (_, i) => ((i * 37) % 100) / 100);
+    const [a, b] = await Promise.all([masked.output!.path, out].map((f) => withModel(f, async (m) => predictNchw(m.model, x, [4, 1, 8, 8]))));
+    assert.ok(maxDiff(a!, b!) <= 1e-5, `structured vs masked ${maxDiff(a!, b!)}`);
+  });
+
+  it('--format converts ONNX → Keras .h5 and the tiny TF.js model → ONNX', async () => {
+    const h5 = await pruneJob(job({ format: 'keras-h5', out: path.join(dir, 'cnn8.h5') }), quietContext());
+    assert.equal(h5.output!.format, 'keras-h5');
+    assert.ok(h5.output!.verified);
+    const tiny = path.join(dir, 'tiny', 'model.json');
+    await fs.mkdir(path.dirname(tiny));
+    for (const f of ['model.json', 'group1-shard1of1.bin']) await fs.copyFile(path.join(repoRoot, 'test/fixtures/tiny', f), path.join(dir, 'tiny', f));
+    const onnx = await pruneJob({ ...job({}), model: tiny, format: 'onnx' }, quietContext());
+    assert.equal(onnx.output!.path, path.join(dir, 'tiny', 'model.pruned.onnx'));
+    assert.equal(onnx.output!.format, 'onnx');
+    const written = read(onnx.output!.path);
+    assert.deepEqual(written.opsets, [{ domain: '', version: 17 }]);
+    assert.deepEqual(written.graph.inputs[0]!.shape, ['N', 1, 8, 8], 'NCHW input');
+  });
+});
+
+describe('Keras / TF.js → ONNX export', () => {
+  for (const name of ['sequential_cnn', 'squeeze_excite', 'mobilenetv2', 'rescaling_padding', 'inception']) {
+    it(`zoo ${name}: the ONNX file reads back with the same predictions and layer names`, async (t) => {
+      const dir = tempDir(t);
+      await withModel(path.join(repoRoot, 'test/fixtures/zoo', `${name}.h5`), async (loaded) => {
+        const out = path.join(dir, `${name}.onnx`);
+        await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+        await withModel(out, async (again) => {
+          const shape = [3, ...(loaded.model.inputs[0]!.shape.slice(1) as number[])];
+          const x = tf.randomUniform(shape, 0, 1, 'float32', 5);
+          const d = tf.tidy(() => tf.max(tf.abs(tf.sub(loaded.model.predict(x) as tf.Tensor, again.model.predict(x) as tf.Tensor))).dataSync()[0]!);
+          x.dispose();
+          assert.ok(d <= 1e-5, `max |Δ| ${d}`);
+          const weighted = loaded.model.layers.filter((l) => ['Conv2D', 'Dense', 'BatchNormalization'].includes(l.getClassName())).map((l) => l.name);
+          const names = new Set(again.model.layers.map((l) => l.name));
+          for (const n of weighted) assert.ok(names.has(n), `layer ${n} keeps its name`);
+        });
+      });
+    });
+  }
+
+  it('a nested model is refused by the layer that prevents it, and nothing is written', async (t) => {
+    const dir = tempDir(t);
+    await withModel(path.join(repoRoot, 'test/fixtures/zoo/nested.h5'), async (loaded) => {
+      const out = path.join(dir, 'nested.onnx');
+      await assert.rejects(saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded }), (error: unknown) => {
+        assert.ok(error instanceof EngineFailure);
+        assert.match(error.message, /cannot be written as ONNX: layer "base" \(.*\) is a nested model/);
+        return true;
+      });
+      assert.equal(await fs.stat(out).then(() => true, () => false), false);
+    });
+  });
+});
