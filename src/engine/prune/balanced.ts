@@ -25,7 +25,7 @@
 import type { KernelMask } from '../graph/masks';
 import type { LabelSets } from './afcc';
 import { bySize, checkZeros, sliceMask, type KernelValues } from './baselines';
-import type { ChannelTable, ChannelTables, KernelSides } from './channelScores';
+import { sliceScores, type ChannelTable, type ChannelTables, type KernelSides } from './channelScores';
 
 /** r_u(f, c) / F per channel and class (step 1 as a share of the unit's channels). */
 export function rankShares(table: ChannelTable): ChannelTable {
@@ -75,21 +75,11 @@ export function balancedLabelSets(diagonals: ChannelTables, threshold: number): 
 
 /** e(f, o) of every slice, indexed f·O + o, from the two sides' rank shares. */
 export function entryLevels(sides: KernelSides): Float64Array {
-  const { inputs, outputs, classes } = sides;
-  const outCount = outputs ? outputs.length : classes;
-  const levels = new Float64Array(inputs.length * outCount);
-  inputs.forEach((rf, f) => {
-    for (let o = 0; o < outCount; o++) {
-      let level = Infinity;
-      if (!outputs) level = rf[o]!;
-      else {
-        const ro = outputs[o]!;
-        for (let c = 0; c < classes; c++) level = Math.min(level, Math.max(rf[c]!, ro[c]!));
-      }
-      levels[f * outCount + o] = level;
-    }
+  return sliceScores(sides, (rin, rout) => {
+    let level = Infinity;
+    for (let c = 0; c < rin.length; c++) level = Math.min(level, Math.max(rin[c]!, rout[c]!));
+    return level;
   });
-  return levels;
 }
 
 /** The balanced mask of one kernel with exactly `zeros` masked weights. */

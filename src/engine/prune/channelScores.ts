@@ -60,3 +60,17 @@ export function kernelSides(graph: ModelGraph, name: string, tables: ChannelTabl
     classes: graph.classes,
   };
 }
+
+/**
+ * One score per slice of a kernel, indexed f·O + o: `pair(row_f, row_o)` between two units, the
+ * in-channel's own value for class o at the classifier.
+ */
+export function sliceScores(sides: KernelSides, pair: (input: Float64Array, output: Float64Array) => number): Float64Array {
+  const { inputs, outputs, classes } = sides;
+  const outCount = outputs ? outputs.length : classes;
+  const scores = new Float64Array(inputs.length * outCount);
+  inputs.forEach((row, f) => {
+    for (let o = 0; o < outCount; o++) scores[f * outCount + o] = outputs ? pair(row, outputs[o]!) : row[o]!;
+  });
+  return scores;
+}

@@ -17,7 +17,7 @@
 // choice and the rest magnitude's. Z = 0 keeps everything; Z = N cuts everything.
 import type { KernelMask } from '../graph/masks';
 import { checkZeros, type KernelValues } from './baselines';
-import type { KernelSides } from './channelScores';
+import { sliceScores, type KernelSides } from './channelScores';
 import { EngineFailure } from '../core/errors';
 
 /** Share of the weights a layer keeps that are protected as the strongest AFCC links. */
@@ -25,21 +25,11 @@ export const HYBRID_PROTECTED_SHARE = 0.5;
 
 /** AFCC strength a(f, o) of every slice, indexed f·O + o. */
 export function afccStrengths(sides: KernelSides): Float64Array {
-  const { inputs, outputs, classes } = sides;
-  const outCount = outputs ? outputs.length : classes;
-  const strength = new Float64Array(inputs.length * outCount);
-  inputs.forEach((df, f) => {
-    for (let o = 0; o < outCount; o++) {
-      let best = -Infinity;
-      if (!outputs) best = df[o]!;
-      else {
-        const dout = outputs[o]!;
-        for (let c = 0; c < classes; c++) best = Math.max(best, Math.min(df[c]!, dout[c]!));
-      }
-      strength[f * outCount + o] = best;
-    }
+  return sliceScores(sides, (din, dout) => {
+    let best = -Infinity;
+    for (let c = 0; c < din.length; c++) best = Math.max(best, Math.min(din[c]!, dout[c]!));
+    return best;
   });
-  return strength;
 }
 
 export interface HybridMask {
