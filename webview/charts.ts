@@ -18,8 +18,9 @@ export interface ChartOptions {
   height?: number;
   /** Horizontal reference lines across the plot (a baseline, a budget), drawn dashed with their label. */
   hLines?: HLine[];
-  /** x-axis tick text (default: the number as is). */
+  /** Axis tick text (default: the number as is). */
   xTick?: (v: number) => string;
+  yTick?: (v: number) => string;
 }
 
 export interface HLine {
@@ -52,7 +53,7 @@ export function lineChart(series: Series[], o: ChartOptions): SVGElement {
   for (let k = 0; k <= 4; k++) {
     const y = y0 + ((y1 - y0) * k) / 4;
     root.appendChild(svg('line', { x1: m.l, x2: W - m.r, y1: py(y), y2: py(y), class: 'grid', 'data-value': y }));
-    root.appendChild(svg('text', { x: m.l - 4, y: py(y) + 4, 'text-anchor': 'end', class: 'tick' }, tick(y)));
+    root.appendChild(svg('text', { x: m.l - 4, y: py(y) + 4, 'text-anchor': 'end', class: 'tick' }, (o.yTick ?? tick)(y)));
   }
   if (o.categories) {
     const every = Math.max(1, Math.ceil(o.categories.length / 24));
@@ -70,7 +71,9 @@ export function lineChart(series: Series[], o: ChartOptions): SVGElement {
   for (const line of o.hLines ?? []) {
     const y = py(line.y).toFixed(1);
     root.appendChild(svg('line', { x1: m.l, x2: W - m.r, y1: y, y2: y, class: `hline ${line.kind}`, 'data-testid': `${line.kind}-line`, 'data-value': line.y, role: 'img', 'aria-label': line.label }, svg('title', {}, line.label)));
-    root.appendChild(svg('text', { x: W - m.r - 2, y: Number(y) - 3, 'text-anchor': 'end', class: `hline-label ${line.kind}` }, line.label));
+    // Below its line, inside the plot: the baseline's label at the left, the budget's at the right, so neither meets the legend.
+    const left = line.kind === 'baseline';
+    root.appendChild(svg('text', { x: left ? m.l + 4 : W - m.r - 2, y: Number(y) + 11, 'text-anchor': left ? 'start' : 'end', class: `hline-label ${line.kind}` }, line.label));
   }
   series.forEach((s, i) => {
     const cls = `series c${i % 6}`;
@@ -80,7 +83,7 @@ export function lineChart(series: Series[], o: ChartOptions): SVGElement {
     for (const p of s.points) {
       root.appendChild(svg('circle', { cx: px(p[0]).toFixed(1), cy: py(p[1]).toFixed(1), r: 3, class: `${cls} dot` }, svg('title', {}, `${s.name}: ${tick(p[1])}`)));
     }
-    const lx = m.l + 6 + i * 130;
+    const lx = m.l + 6 + i * Math.min(130, (W - m.l - m.r) / Math.max(1, series.length));
     root.appendChild(svg('rect', { x: lx, y: m.t - 12, width: 10, height: 10, class: `${cls} dot` }));
     root.appendChild(svg('text', { x: lx + 14, y: m.t - 3, class: 'tick' }, s.name));
   });

@@ -17,6 +17,9 @@ export function sweepOf(report: { kind: string }): SweepReport | undefined {
   return report.kind === 'sweep' ? (report as unknown as SweepReport) : undefined;
 }
 
+/** Drawn at 420 units wide, so its text stays legible in a half-width panel. */
+const NARROW = { width: 420, height: 250 };
+
 const OBJECTIVE_WORDS = { params: 'parameters', macs: 'MACs', size: 'file size' } as const;
 
 /**
@@ -73,14 +76,14 @@ export function renderWinner(budget: BudgetSection): HTMLElement | null {
 
 function renderAttempts(budget: BudgetSection): HTMLElement {
   const isChosen = (a: BudgetAttempt) => budget.chosen !== null && a.method === budget.chosen.method && a.scale === budget.chosen.scale && a.removed === budget.chosen.removed;
-  const headers = ['Method', 'Scale', 'Removed', 'Predicted', 'Verified drop', 'Within'];
-  return h('table', { class: 'attempts', 'data-testid': 'budget-attempts' },
-    h('caption', {}, 'Attempts: each allocation applied, re-estimated, fine-tuned and verified on the held-out split'),
+  const headers = ['Method', 'Scale', 'Removed', 'Predicted (pp)', 'Verified (pp)', 'Within'];
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'attempts budget-table', 'data-testid': 'budget-attempts' },
+    h('caption', {}, 'Attempts: each allocation applied, re-estimated, fine-tuned, its top-1 drop predicted and verified on the held-out split'),
     h('thead', {}, h('tr', {}, ...headers.map((c, i) => h('th', { class: i ? 'num' : '', scope: 'col' }, c)))),
     h('tbody', {}, ...budget.attempts.map((a) => h('tr', { class: isChosen(a) ? 'chosen' : '', 'aria-current': isChosen(a) ? 'true' : undefined },
       h('td', {}, methodLabel(a.method), isChosen(a) ? ' (written)' : ''), h('td', { class: 'num' }, a.scale.toFixed(2)), h('td', { class: 'num' }, pct(a.removed)),
-      h('td', { class: 'num' }, dropText(a.predictedDrop)), h('td', { class: 'num' }, dropText(a.verifiedDrop)), h('td', { class: `num ${a.withinBudget ? 'delta-good' : 'delta-bad'}` }, a.withinBudget ? 'yes' : 'no')))),
-  );
+      h('td', { class: 'num' }, dropText(a.predictedDrop).replace(' pp', '')), h('td', { class: 'num' }, dropText(a.verifiedDrop).replace(' pp', '')), h('td', { class: `num ${a.withinBudget ? 'delta-good' : 'delta-bad'}` }, a.withinBudget ? 'yes' : 'no')))),
+  ));
 }
 
 function renderAllocation(report: PruneReport, budget: BudgetSection): HTMLElement | null {
@@ -88,7 +91,7 @@ function renderAllocation(report: PruneReport, budget: BudgetSection): HTMLEleme
   if (!chosen) return null;
   const params = new Map(report.layers.map((l) => [l.name, l.before.params]));
   const layers = Object.entries(chosen.layerSparsity);
-  return h('table', { class: 'allocation', 'data-testid': 'budget-allocation' },
+  return h('table', { class: 'allocation budget-table', 'data-testid': 'budget-allocation' },
     h('caption', {}, `Per-layer sparsity written (${methodLabel(chosen.method)}, scale ${chosen.scale.toFixed(2)})`),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Layer'), h('th', { class: 'num', scope: 'col' }, 'Params'), h('th', { class: 'num', scope: 'col' }, 'Sparsity'))),
     h('tbody', {}, ...layers.map(([name, s]) => h('tr', { 'data-layer': name }, h('td', {}, name), h('td', { class: 'num' }, params.has(name) ? int(params.get(name)!) : '—'), h('td', { class: 'num' }, pct(s))))),
@@ -108,7 +111,7 @@ export function renderSensitivity(section: SensitivitySection, chosen: BudgetAtt
   const tables = methods.map((method) => {
     const curves = section.curves.filter((c) => c.method === method);
     const allocation = chosen && chosen.method === method ? chosen.layerSparsity : undefined;
-    return h('table', { class: 'heatmap', 'data-testid': `heatmap-${method}`, 'data-method': method },
+    return h('div', { class: 'table-scroll' }, h('table', { class: 'heatmap', 'data-testid': `heatmap-${method}`, 'data-method': method },
       h('caption', {}, `${methodLabel(method)}: calibration top-1 drop (pp) with one layer pruned alone`),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Layer'), ...section.ladder.map((s) => h('th', { scope: 'col', class: 'num' }, pct(s, 0))), ...(allocation ? [h('th', { scope: 'col', class: 'num' }, 'Written')] : []))),
       h('tbody', {}, ...curves.map((c) => {
@@ -128,7 +131,7 @@ export function renderSensitivity(section: SensitivitySection, chosen: BudgetAtt
           }),
           ...(allocation ? [h('td', { class: 'num' }, allocated === undefined ? '—' : pct(allocated))] : []));
       })),
-    );
+    ));
   });
   return h('section', { class: 'sensitivity', 'aria-label': 'Sensitivity heat map', 'data-testid': 'sensitivity' },
     h('h2', {}, 'Sensitivity per layer'),
@@ -147,7 +150,9 @@ export function renderBudgetCurves(budget: BudgetSection): SVGElement | null {
     xLabel: `share of ${OBJECTIVE_WORDS[budget.objective]} removed`,
     yLabel: 'held-out top-1',
     xTick: (v) => pct(v, 0),
+    yTick: (v) => pct(v, 1),
     hLines: budgetLines(budget.heldOutBefore.top1, budget.maxDrop),
+    ...NARROW,
   });
 }
 
@@ -175,21 +180,23 @@ export function renderSweep(report: SweepReport): HTMLElement {
     xLabel: 'targeted sparsity',
     yLabel: 'top-1',
     xTick: (v) => pct(v, 0),
+    yTick: (v) => pct(v, 1),
     hLines: budgetLines(report.baseline.top1, report.maxDrop),
+    ...NARROW,
   });
   const fits = withinBudget(report);
   const fitText = fits.length
     ? h('p', { 'data-testid': 'sweep-within' }, `Within ${report.maxDrop} pp of ${pct(report.baseline.top1, 2)}: `,
       fits.map((f) => `${methodLabel(f.method)} ${f.sparsity === null ? 'at no measured sparsity' : `up to ${pct(f.sparsity)}`}`).join(', '), '.')
     : null;
-  const headers = ['Method', 'Targeted', 'Total', 'Removed', 'Top-1', 'BN re-est.', 'Fine-tuned'];
-  const table = h('table', { class: 'compare', 'data-testid': 'sweep-table' },
+  const headers = ['Method', 'Targeted', 'Removed', 'Top-1', 'BN re-est.', 'Fine-tuned'];
+  const table = h('div', { class: 'table-scroll' }, h('table', { class: 'compare budget-table', 'data-testid': 'sweep-table' },
     h('caption', {}, `Every point of the sweep (${int(report.dataset.samples)} ${report.dataset.split} images, seed ${report.seed})`),
     h('thead', {}, h('tr', {}, ...headers.map((c, i) => h('th', { class: i ? 'num' : '', scope: 'col' }, c)))),
     h('tbody', {}, ...report.curves.flatMap((c) => c.points.map((p) => h('tr', {},
-      h('td', {}, methodLabel(c.method)), h('td', { class: 'num' }, pct(p.targetedSparsity)), h('td', { class: 'num' }, pct(p.totalSparsity)), h('td', { class: 'num' }, pct(p.removed)),
+      h('td', {}, methodLabel(c.method)), h('td', { class: 'num' }, pct(p.targetedSparsity)), h('td', { class: 'num', title: `total sparsity ${pct(p.totalSparsity)}` }, pct(p.removed)),
       h('td', { class: 'num' }, pct(p.top1, 2)), h('td', { class: 'num' }, p.top1BnRecalibrated === undefined ? '—' : pct(p.top1BnRecalibrated, 2)),
       h('td', { class: 'num' }, p.top1Finetuned === undefined ? '—' : pct(p.top1Finetuned, 2)))))),
-  );
+  ));
   return h('section', { class: 'sweep', 'aria-label': 'Accuracy against sparsity', 'data-testid': 'sweep' }, chart, fitText, table);
 }

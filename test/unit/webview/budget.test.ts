@@ -48,9 +48,9 @@ test('the attempts table has every verified attempt and marks the one written; t
   const rows = findAll(byTestId(summary, 'budget-attempts'), isTag('tr')).slice(1);
   assert.equal(rows.length, 3);
   assert.deepEqual(rows.map((r) => r.children.map(text)), [
-    ['AFCC', '1.00', '90.0%', '0.64 pp', '0.80 pp', 'no'],
-    ['AFCC (written)', '0.90', '84.0%', '0.32 pp', '0.40 pp', 'yes'],
-    ['magnitude', '1.00', '81.0%', '0.24 pp', '0.30 pp', 'yes'],
+    ['AFCC', '1.00', '90.0%', '0.64', '0.80', 'no'],
+    ['AFCC (written)', '0.90', '84.0%', '0.32', '0.40', 'yes'],
+    ['magnitude', '1.00', '81.0%', '0.24', '0.30', 'yes'],
   ]);
   assert.deepEqual(rows.map((r) => r.classList.includes('chosen')), [false, true, false]);
   const allocation = findAll(byTestId(summary, 'budget-allocation'), isTag('tr')).slice(1);
