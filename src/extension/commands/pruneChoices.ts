@@ -22,6 +22,8 @@ export const PRUNE_METHODS: { method: PruneMethod; label: string; detail: string
   { method: 'afcc', label: 'AFCC', detail: "Applied filter's cluster connections from the SFP analysis (the paper's method)", needsSparsity: false },
   { method: 'afcc-balanced', label: 'AFCC, class-balanced', detail: 'AFCC with every class held by the same share of each layer\'s filters (per-class thresholds)', needsSparsity: false },
   { method: 'afcc-hybrid', label: 'AFCC + magnitude', detail: 'Smallest weights among the connections AFCC cuts; the strongest label-set links always stay', needsSparsity: true },
+  { method: 'afcc-balanced', label: 'AFCC class-balanced', detail: "AFCC with every class held by the same share of each layer's filters, at a per-layer sparsity", needsSparsity: true },
+  { method: 'afcc-hybrid', label: 'AFCC hybrid', detail: 'Magnitude among the connections AFCC cuts, at a per-layer sparsity', needsSparsity: true },
   { method: 'magnitude', label: 'Magnitude', detail: 'Smallest absolute weights in each targeted layer', needsSparsity: true },
   { method: 'global-magnitude', label: 'Global magnitude', detail: 'Smallest absolute weights across all targeted layers', needsSparsity: true },
   { method: 'l1-kernel', label: 'L1 kernel', detail: 'Whole kernels with the smallest L1 norm', needsSparsity: true },
@@ -29,11 +31,15 @@ export const PRUNE_METHODS: { method: PruneMethod; label: string; detail: string
   { method: 'random-afcc', label: 'Random AFCC', detail: "AFCC's per-layer counts at random positions (a control)", needsSparsity: false },
 ];
 
-/** Methods a budget can run: auto tries AFCC and magnitude under the same budget and keeps the best verified one. */
+/** Methods a budget can run (every mask method with a per-layer sparsity): auto tries the AFCC family and magnitude and keeps the best verified one. */
 export const BUDGET_METHODS: { method: PruneMethod | 'auto'; label: string; detail: string }[] = [
-  { method: 'auto', label: 'Auto', detail: 'AFCC and magnitude under the same budget; the best verified result is kept and the report says by how much it won' },
+  { method: 'auto', label: 'Auto', detail: 'AFCC, its class-balanced and hybrid variants and magnitude under the same budget; the best verified result is kept and the report says by how much it won' },
   { method: 'afcc', label: 'AFCC', detail: "Applied filter's cluster connections from the SFP analysis, per-layer sparsities from the budget" },
+  { method: 'afcc-balanced', label: 'AFCC class-balanced', detail: "AFCC with every class held by the same share of each layer's filters" },
+  { method: 'afcc-hybrid', label: 'AFCC hybrid', detail: 'Magnitude among the connections AFCC cuts' },
   { method: 'magnitude', label: 'Magnitude', detail: 'Smallest absolute weights, per-layer sparsities from the budget' },
+  { method: 'l1-kernel', label: 'L1 kernel', detail: 'Whole kernels with the smallest L1 norm' },
+  { method: 'random-afcc', label: 'Random AFCC', detail: "AFCC's per-layer counts at random positions (a control)" },
 ];
 
 export function budgetMethodLabel(method: PruneMethod | 'auto'): string {
