@@ -80,6 +80,11 @@ function layerConfig(cls: string, raw: Json, file: string): Json {
   if (cls === 'ReLU' && (Number(config['negative_slope'] ?? 0) !== 0 || Number(config['threshold'] ?? 0) !== 0)) {
     refuse(name, cls, 'negative_slope / threshold other than 0 are not available in TensorFlow.js', file);
   }
+  // Keras 3 names LeakyReLU's slope negative_slope; tfjs reads Keras 2's alpha.
+  if (cls === 'LeakyReLU' && config['negative_slope'] !== undefined) {
+    config['alpha'] = config['negative_slope'];
+    delete config['negative_slope'];
+  }
   if (/^Global.*Pooling/.test(cls) && config['keepdims'] === true) refuse(name, cls, 'keepdims=True is not available in TensorFlow.js', file);
   return config;
 }

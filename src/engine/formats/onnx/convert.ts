@@ -655,9 +655,15 @@ export class OnnxConverter {
       const name = this.nameFor(node);
       if (fusion === 'silu') {
         const layer = this.addLayer('Activation', name, { activation: 'swish' }, [x.layer]);
-        return this.out(node, { ...x, layer, nonNegative: false });
+        this.out(node, { ...x, layer, nonNegative: false });
+        // The folded sigmoid's tensor has the same shape (its value_info follows structured removal).
+        this.tensors.set(gate.outputs[0]!, { layer, layout: x.layout, shape: x.shape });
+        return;
       }
-      return this.hardSwish(node, x, name);
+      this.hardSwish(node, x, name);
+      const place = this.tensors.get(node.outputs[0]!)!;
+      this.tensors.set(gate.outputs[0]!, place);
+      return;
     }
     const [a, b] = [this.value(node, 0), this.value(node, 1)];
     if (a?.kind === 'val' && b?.kind === 'val') return this.merge(node, 'Multiply', a, b);

@@ -227,7 +227,8 @@ export async function rewriteOnnx(model: tf.LayersModel, source: OnnxSource, fil
   }
 
   // value_info shapes of narrowed tensors (the graph input and output keep theirs).
-  const infoBytes = new Map<OnnxValueInfo, Uint8Array>();
+  const infoBytes = new Map<OnnxValueInfo, Uint8Array | null>();
+  const narrowed = onnxGraph.initializers.some((t) => { const next = tensors.get(t.name); return next !== undefined && JSON.stringify(next.dims) !== JSON.stringify(t.dims); });
   for (const info of onnxGraph.valueInfo) {
     // Some exporters describe the initializers in value_info too: they take the new dims.
     const init = tensors.get(info.name);
@@ -236,6 +237,9 @@ export async function rewriteOnnx(model: tf.LayersModel, source: OnnxSource, fil
       continue;
     }
     const place = source.graph.tensors.get(info.name);
+    // A map or vector this reader does not place (inside a fused pattern) may have narrowed: after
+    // structured removal its shape is dropped rather than left contradicting the graph.
+    if (!place && narrowed && !init && info.shape && info.shape.length >= 2) infoBytes.set(info, null);
     if (!place || !info.shape || info.shape.length < 2) continue;
     const size = currentSize(model, place);
     if (size === undefined || size === place.shape[0] || info.shape[1] !== place.shape[0]) continue;

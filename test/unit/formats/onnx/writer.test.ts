@@ -178,6 +178,22 @@ describe('ONNX through the prune job', () => {
   });
 });
 
+describe('ONNX → Keras / TF.js', () => {
+  for (const [format, name] of [['keras-v3', 'm.keras'], ['keras-h5', 'm.h5'], ['tfjs-layers', 'm/model.json']] as const) {
+    it(`depthwise_se (HardSwish, LeakyRelu 0.2, squeeze-excite) as ${format} predicts what onnxruntime did`, async (t) => {
+      const dir = tempDir(t);
+      await withModel(path.join(tinyDir, 'depthwise_se.onnx'), async (loaded) => {
+        const out = path.join(dir, name);
+        await saveModel(loaded.model, out, format, { protectedFiles: loaded.files, source: loaded });
+        await withModel(out, async (again) => {
+          const { shape, x, y } = expected['depthwise_se']!;
+          assert.ok(maxDiff(predictNchw(again.model, x, shape), y) <= 1e-5, `max |Δ| ${maxDiff(predictNchw(again.model, x, shape), y)}`);
+        });
+      });
+    });
+  }
+});
+
 describe('Keras / TF.js → ONNX export', () => {
   for (const name of ['sequential_cnn', 'squeeze_excite', 'mobilenetv2', 'rescaling_padding', 'inception']) {
     it(`zoo ${name}: the ONNX file reads back with the same predictions and layer names`, async (t) => {
