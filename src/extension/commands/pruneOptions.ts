@@ -157,39 +157,30 @@ export function choicesToRemember(chosen: PruneChoices, modelPath: string): Mode
 
 export function pruneParams(modelPath: string, choices: PruneChoices, limit?: number): PruneParams {
   const finetuneEpochs = choices.finetuneEpochs ?? 0;
-  const finetune = finetuneEpochs > 0 ? { epochs: finetuneEpochs, trainData: choices.trainData } : undefined;
-  if (choices.maxDrop !== null) {
-    // Within a budget the engine chooses the layers and their sparsities; the fixed-method options stay out.
-    return {
-      model: modelPath,
-      data: choices.data,
-      limit,
-      method: choices.budgetMethod as PruneParams['method'],
-      maxDrop: choices.maxDrop,
-      objective: choices.objective,
-      seed: choices.seed,
-      readoutEpochs: choices.readoutEpochs,
-      out: choices.out,
-      format: choices.format,
-      structured: choices.structured || undefined,
-      finetune,
-    };
-  }
-  return {
+  const common = {
     model: modelPath,
     data: choices.data,
     limit,
-    method: choices.method,
-    layers: choices.layers?.length ? choices.layers : undefined,
-    threshold: choices.threshold,
-    targetSparsity: choices.targetSparsity,
-    sparsity: choices.sparsity,
     seed: choices.seed,
     readoutEpochs: choices.readoutEpochs,
     out: choices.out,
     format: choices.format,
     structured: choices.structured || undefined,
-    finetune,
+    finetune: finetuneEpochs > 0 ? { epochs: finetuneEpochs, trainData: choices.trainData } : undefined,
+  };
+  // Within a budget the engine chooses the layers and their sparsities; the fixed-method options stay
+  // out. Its fine-tuning is always said, 0 included: unsaid, the engine fine-tunes one epoch where
+  // training data sits beside the data.
+  if (choices.maxDrop !== null) {
+    return { ...common, method: choices.budgetMethod as PruneParams['method'], maxDrop: choices.maxDrop, objective: choices.objective, finetune: { epochs: finetuneEpochs, trainData: choices.trainData } };
+  }
+  return {
+    ...common,
+    method: choices.method,
+    layers: choices.layers?.length ? choices.layers : undefined,
+    threshold: choices.threshold,
+    targetSparsity: choices.targetSparsity,
+    sparsity: choices.sparsity,
   };
 }
 

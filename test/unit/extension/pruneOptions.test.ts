@@ -168,6 +168,7 @@ test('within a budget the engine request carries the budget, method auto and the
     { method: 'auto', maxDrop: 0.5, objective: 'params', limit: 300, finetune: { epochs: 1, trainData: undefined }, out: path.join(root, 'fashion-vgg', 'model.pruned', 'model.json') },
   );
   assert.deepEqual([params.sparsity, params.threshold, params.layers, params.targetSparsity], [undefined, undefined, undefined, undefined]);
+  assert.deepEqual(pruneParams(modelJson, { ...chosen, finetuneEpochs: 0 }).finetune, { epochs: 0, trainData: undefined }, 'no fine-tuning is said, or the engine would fine-tune one epoch');
   const fixed = pruneParams(modelJson, { ...chosen, maxDrop: null });
   assert.deepEqual([fixed.method, fixed.maxDrop, fixed.sparsity, fixed.layers], ['magnitude', undefined, 0.7, ['conv5']]);
 });
