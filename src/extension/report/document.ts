@@ -3,6 +3,7 @@
 import type { AccuracyResult, BudgetSection, CompareReport, PruneMethod, PruneReport, Report, SfpSection, SweepReport } from '../../protocol/report';
 import {
   formatBytes,
+  formatDrop,
   formatInt,
   formatMacs,
   formatPercent,
@@ -251,12 +252,6 @@ function sfpBlocks(sfp: SfpSection): Block[] {
 }
 
 const OBJECTIVE_WORDS = { params: 'parameters', macs: 'MACs', size: 'file size' } as const;
-
-/** A measured drop in pp, rounded up to 0.01 pp: an export never states less than was measured. */
-export function formatDrop(pp: number): string {
-  const up = Math.ceil(pp * 100 - 1e-9) / 100;
-  return `${up < 0 ? '−' : ''}${Math.abs(up).toFixed(2)} pp`;
-}
 
 function budgetVerdict(b: BudgetSection): string {
   if (!b.chosen) return `no attempt kept held-out top-1 within ${b.maxDrop} pp; no model was written`;

@@ -17,6 +17,12 @@ export function formatPointsDelta(deltaFraction: number, digits = 2): string {
   return `${sign}${Math.abs(rounded).toFixed(digits)} pp`;
 }
 
+/** A measured drop in pp, rounded up to 0.01 pp: a report never states less than was measured (a gain is negative). */
+export function formatDrop(pp: number): string {
+  const up = Math.ceil(pp * 100 - 1e-9) / 100;
+  return `${up < 0 ? '−' : ''}${Math.abs(up).toFixed(2)} pp`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB'];

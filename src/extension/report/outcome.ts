@@ -2,7 +2,7 @@
 // (or does not) buy in TensorFlow.js. Shared by the panel and the exports so they never disagree.
 import type { PruneReport, Report } from '../../protocol/report';
 import type { OutcomeLine } from '../../protocol/webview';
-import { formatBytes, formatInt, formatMacs, formatPercent, formatRelativeChange } from './format';
+import { formatBytes, formatDrop, formatInt, formatMacs, formatPercent, formatRelativeChange } from './format';
 
 export type { OutcomeLine };
 
@@ -28,6 +28,16 @@ function pruneOutcome(report: PruneReport): OutcomeLine[] {
   const lines: OutcomeLine[] = [];
   const newZeros = after.zeros - before.zeros;
   const targeted = report.layers.filter((l) => l.targeted).map((l) => l.name);
+  const budget = report.budget;
+  if (budget) {
+    const where = `${formatInt(budget.split.heldOut)} held-out images the search never saw`;
+    lines.push({
+      kind: 'note',
+      text: budget.chosen
+        ? `Top-1 on ${where} dropped ${formatDrop(budget.chosen.verifiedDrop)}: ${budget.chosen.withinBudget ? 'within' : 'over'} the ${budget.maxDrop} pp budget.`
+        : `No allocation kept top-1 on ${where} within the ${budget.maxDrop} pp budget: no model was written.`,
+    });
+  }
   lines.push({
     kind: 'zeroed',
     text:

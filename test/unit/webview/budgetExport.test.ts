@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PruneReport } from '../../../src/protocol/report';
-import { formatDrop, reportTitle } from '../../../src/extension/report/document';
+import { reportTitle } from '../../../src/extension/report/document';
+import { formatDrop } from '../../../src/extension/report/format';
 import { reportToHtml } from '../../../src/extension/report/html';
 import { reportToMarkdown } from '../../../src/extension/report/markdown';
 import { describeOutcome } from '../../../src/extension/report/outcome';
@@ -24,6 +25,8 @@ test('Markdown of a budgeted prune states the verified drop, the split, the winn
   const none = reportToMarkdown({ ...sampleBudgetPrune, budget: { ...sampleBudget, chosen: null, heldOutAfter: null }, output: null } as PruneReport);
   assert.match(none, /\| Budget \| no attempt kept held-out top-1 within 0\.5 pp; no model was written \|/);
   assert.equal(formatDrop(0.401), '0.41 pp', 'rounded up: never less than measured');
+  assert.equal(describeOutcome(sampleBudgetPrune)[0].text, 'Top-1 on 1,000 held-out images the search never saw dropped 0.40 pp: within the 0.5 pp budget.');
+  assert.match(describeOutcome({ ...sampleBudgetPrune, budget: { ...sampleBudget, chosen: null } })[0].text, /^No allocation kept top-1 on 1,000 held-out images .* within the 0\.5 pp budget: no model was written\.$/);
 });
 
 test('HTML of a budgeted prune draws the attempts chart with its budget line', () => {
