@@ -9,7 +9,7 @@ import type { LoadedModel, ModelFormatHandler, SaveOptions } from './types';
 import { tfjsLayersFormat } from './tfjs';
 import { kerasH5Format } from './kerasH5';
 import { kerasV3Format } from './kerasV3';
-import { onnxFormat } from './onnx';
+import { onnxFiles, onnxFormat } from './onnx';
 import { readModelJson, shardPaths } from './tfjsManifest';
 import { readHead } from '../data/files';
 
@@ -105,9 +105,10 @@ export function defaultPrunedPath(inputPath: string, format?: ModelFormat): stri
   return path.join(dir, `${stem}.pruned${PRUNED_EXTENSION[outFormat]}`);
 }
 
-/** Every file of the model at `file` (model.json + its shards, or the single Keras file). */
+/** Every file of the model at `file` (model.json + its shards, the single Keras file, or an .onnx and its external data). */
 export async function modelFiles(file: string): Promise<string[]> {
   const resolved = path.resolve(await resolveModelPath(file));
+  if (path.extname(resolved).toLowerCase() === '.onnx') return onnxFiles(resolved);
   if (path.extname(resolved).toLowerCase() !== '.json') return [resolved];
   return [resolved, ...shardPaths(resolved, await readModelJson(resolved))];
 }

@@ -7,9 +7,9 @@ import { EngineFailure } from '../../core/errors';
 import { modelFromTopology, setLayerWeights } from '../build';
 import type { LoadedModel, ModelFormatHandler, SaveOptions } from '../types';
 import { OnnxConverter, type ConvertedGraph } from './convert';
-import { decodeModel, type OnnxModel } from './proto';
-import { ProtobufError } from './protobuf';
-import { ExternalData } from './tensor';
+import { decodeModel, F, type OnnxModel } from './proto';
+import { ExternalData, isExternal } from './tensor';
+import { ProtobufError, stringOf, submessages } from './protobuf';
 import { saveOnnx } from './write';
 import type { OnnxSource } from './source';
 
@@ -68,6 +68,22 @@ export async function openOnnx(file: string): Promise<LoadedModel> {
     inputShape: graph.inputShape,
     source,
   };
+}
+
+/** The model file and the external data files its initializers name inside its folder. */
+export async function onnxFiles(file: string): Promise<string[]> {
+  const resolved = path.resolve(file);
+  const model = parseOnnx(new Uint8Array(await fs.readFile(resolved)), resolved);
+  const dir = path.dirname(resolved);
+  const locations = new Set<string>();
+  for (const tensor of model.graph.initializers) {
+    if (!isExternal(tensor)) continue;
+    const entry = submessages(tensor.msg, F.tensor.externalData).find((e) => stringOf(e, F.entry.key) === 'location');
+    const location = entry ? stringOf(entry, F.entry.value) : '';
+    const target = path.resolve(dir, location);
+    if (location && !path.isAbsolute(location) && target.startsWith(dir + path.sep)) locations.add(target);
+  }
+  return [resolved, ...[...locations].sort()];
 }
 
 export const onnxFormat: ModelFormatHandler = {

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { EngineFailure } from '../../../../src/engine/core/errors';
-import { detectFormat, openModel } from '../../../../src/engine/formats';
+import { detectFormat, modelFiles, openModel } from '../../../../src/engine/formats';
 import { modelWeightSize } from '../../../../src/engine/formats/modelSize';
 import { convFromTfjs, convToTfjs, denseFromTfjs, denseToTfjs, onnxRow } from '../../../../src/engine/formats/onnx/convert';
 import { parseMessage, rawField, readVarint, encodeVarint, rewriteMessage, ProtobufError } from '../../../../src/engine/formats/onnx/protobuf';
@@ -51,6 +51,7 @@ describe('ONNX reader: tiny graphs against onnxruntime', () => {
       const { shape, x, y } = expected['mlp']!;
       assert.ok(maxDiff(predictNchw(loaded.model, x, shape), y) <= 1e-5);
       assert.deepEqual(loaded.files, [file, path.join(tinyDir, 'external.onnx.data')]);
+      assert.deepEqual(await modelFiles(file), loaded.files, 'modelFiles names the same files without loading');
     } finally {
       loaded.model.dispose();
     }
