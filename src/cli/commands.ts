@@ -1,12 +1,15 @@
 // The `quench` subcommands: their flags, and how flags map onto the engine's request params.
-import type { AnalyzeParams, CompareParams, EngineMethod, EngineRequests, FinetuneOptions, PruneParams } from '../protocol/engine';
-import type { ModelFormat, PruneMethod } from '../protocol/report';
+import type { AnalyzeParams, CompareParams, EngineMethod, EngineRequests, FinetuneOptions, PruneParams, SweepParams } from '../protocol/engine';
+import type { BudgetObjective, ModelFormat, PruneMethod } from '../protocol/report';
 import { type FlagSpec, type FlagValues, get, oneOf, UsageError } from './args';
 
 export const PRUNE_METHODS: readonly PruneMethod[] = ['afcc', 'afcc-balanced', 'afcc-hybrid', 'magnitude', 'global-magnitude', 'l1-kernel', 'random', 'random-afcc', 'sfp-filters'];
 /** What `compare` runs without --methods: AFCC and the baselines (the AFCC variants on request). */
 const COMPARE_DEFAULT = PRUNE_METHODS.filter((m) => m !== 'sfp-filters' && m !== 'afcc-balanced' && m !== 'afcc-hybrid');
 const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3', 'onnx'];
+const OBJECTIVES: readonly BudgetObjective[] = ['params', 'macs', 'size'];
+/** The method of a budgeted prune without --method. */
+export const BUDGET_DEFAULT_METHOD: PruneMethod | 'auto' = 'auto';
 
 export interface CommandSpec<M extends EngineMethod = EngineMethod> {
   name: string;
@@ -47,9 +50,10 @@ function fraction(flags: FlagValues, name: string): number | undefined {
   return value;
 }
 
-function finetune(flags: FlagValues): FinetuneOptions | undefined {
+function finetune(flags: FlagValues, budget = false): FinetuneOptions | undefined {
   const epochs = get.number(flags, 'finetune-epochs');
-  const others = ['train-data', 'train-layers', 'optimizer', 'lr', 'batch-size', 'train-limit'].filter((n) => flags[n] !== undefined);
+  // A budgeted prune fine-tunes by default (1 epoch where training data exists): --train-data alone is enough.
+  const others = ['train-data', 'train-layers', 'optimizer', 'lr', 'batch-size', 'train-limit'].filter((n) => flags[n] !== undefined && !(budget && n === 'train-data'));
   if (epochs === undefined) {
     if (others.length > 0) throw new UsageError(`--${others[0]} needs --finetune-epochs <N>`);
     return undefined;
@@ -112,11 +116,51 @@ const analyze: CommandSpec<'analyze'> = {
     }),
 };
 
+const budgetFlags: FlagSpec[] = [
+  { name: 'max-drop', kind: 'number', value: '<pp>', help: 'Accuracy budget: prune as much as keeps held-out top-1 within this many percentage points (searches per-layer sparsities; method auto by default)' },
+  { name: 'objective', kind: 'string', value: '<o>', help: `With --max-drop: what to remove the most of: ${OBJECTIVES.join(', ')} (default params)` },
+  { name: 'held-out', kind: 'number', value: '<share>', help: 'With --max-drop: share of --data held out from the search for the reported figure (default 0.5)' },
+  { name: 'ladder', kind: 'list', value: '<s,s>', help: 'With --max-drop: per-layer sparsities of the sensitivity scan (default 0.3,0.5,0.7,0.8,0.9,0.95)' },
+  { name: 'cache', kind: 'boolean', negatable: true, help: 'With --max-drop: reuse the sensitivity scan cached in .quench/cache/ beside the model (default on)' },
+];
+
+function numberList(flags: FlagValues, name: string): number[] | undefined {
+  return get.list(flags, name)?.map((item) => {
+    const n = Number(item);
+    if (!Number.isFinite(n) || !(n > 0 && n <= 1)) throw new UsageError(`--${name} takes sparsities in (0, 1], not "${item}"`);
+    return n;
+  });
+}
+
+/** --max-drop and its companions, refused readably where they contradict. */
+function budget(flags: FlagValues): Pick<PruneParams, 'maxDrop' | 'objective' | 'heldOut' | 'ladder' | 'cache'> {
+  const maxDrop = get.number(flags, 'max-drop');
+  const companions = ['objective', 'held-out', 'ladder', 'cache'].filter((n) => flags[n] !== undefined);
+  if (maxDrop === undefined) {
+    if (companions.length > 0) throw new UsageError(`--${companions[0] === 'cache' && flags['cache'] === false ? 'no-cache' : companions[0]} needs --max-drop <pp>`);
+    if (get.string(flags, 'method') === 'auto') throw new UsageError('--method auto picks the best method under an accuracy budget: give --max-drop <pp> too');
+    return {};
+  }
+  if (maxDrop < 0) throw new UsageError(`--max-drop is the largest top-1 drop allowed, in percentage points: 0 or more, not ${maxDrop}`);
+  if (maxDrop > 100) throw new UsageError(`--max-drop is in percentage points of top-1 (0..100), not ${maxDrop}`);
+  for (const fixed of ['sparsity', 'target-sparsity']) {
+    if (flags[fixed] !== undefined) throw new UsageError(`--${fixed} fixes the sparsity, --max-drop searches it: give one of them`);
+  }
+  const heldOut = get.number(flags, 'held-out');
+  if (heldOut !== undefined && !(heldOut > 0 && heldOut < 1)) throw new UsageError(`--held-out is the share of --data kept for the reported figure, between 0 and 1 (exclusive), not ${heldOut}`);
+  return defined({ maxDrop, objective: oneOf(get.string(flags, 'objective'), OBJECTIVES, 'objective'), heldOut, ladder: numberList(flags, 'ladder'), cache: get.boolean(flags, 'cache') });
+}
+
+function pruneMethod(flags: FlagValues, budgeted: boolean): PruneMethod | 'auto' {
+  const method = oneOf(get.string(flags, 'method'), [...PRUNE_METHODS, 'auto'] as const, 'method');
+  return method ?? (budgeted ? BUDGET_DEFAULT_METHOD : 'afcc');
+}
+
 const prune: CommandSpec<'prune'> = {
   name: 'prune',
   method: 'prune',
-  usage: 'quench prune <model> --data <path> [--method afcc] [options]',
-  summary: 'Prune the model (AFCC by default, or a baseline), evaluate before/after and write it beside the input.',
+  usage: 'quench prune <model> --data <path> [--method afcc | --max-drop <pp>] [options]',
+  summary: 'Prune the model (AFCC by default, a baseline, or as much as an accuracy budget allows), evaluate before/after and write it beside the input.',
   flags: [
     data, limit,
     { name: 'method', kind: 'string', value: '<m>', help: `Pruning method: ${PRUNE_METHODS.join(', ')} (default afcc). afcc-balanced: AFCC with every class held by the same share of each layer's filters; afcc-hybrid: magnitude among the connections AFCC cuts` },
@@ -130,14 +174,19 @@ const prune: CommandSpec<'prune'> = {
     { name: 'out', kind: 'string', value: '<path>', help: 'Output path (default <name>.pruned.<ext> beside the input)' },
     { name: 'format', kind: 'string', value: '<f>', help: `Output format: ${FORMATS.join(', ')} (default: same as input)` },
     { name: 'matrices', kind: 'string', value: '<file>', help: 'Write the SFP per-filter matrices to this file (binary: JSON header, then float32)' },
+    ...budgetFlags,
     json,
   ],
-  toParams: (model, flags): PruneParams =>
-    defined({
+  toParams: (model, flags): PruneParams => {
+    const budgetParams = budget(flags);
+    const budgeted = budgetParams.maxDrop !== undefined;
+    return defined({
       model,
       data: requireData(flags),
       limit: get.number(flags, 'limit'),
-      method: oneOf(get.string(flags, 'method'), PRUNE_METHODS, 'method') ?? 'afcc',
+      method: pruneMethod(flags, budgeted),
+      ...budgetParams,
+      trainData: budgeted && get.number(flags, 'finetune-epochs') === undefined ? get.string(flags, 'train-data') : undefined,
       layers: get.list(flags, 'layers'),
       threshold: fraction(flags, 'threshold'),
       targetSparsity: fraction(flags, 'target-sparsity'),
@@ -145,13 +194,14 @@ const prune: CommandSpec<'prune'> = {
       seed: get.number(flags, 'seed'),
       readoutEpochs: get.number(flags, 'readout-epochs'),
       recalibrateBn: get.boolean(flags, 'recalibrate-bn'),
-      finetune: finetune(flags),
+      finetune: finetune(flags, budgeted),
       structured: get.boolean(flags, 'structured'),
       measureLatency: get.boolean(flags, 'measure-latency'),
       out: get.string(flags, 'out'),
       format: oneOf(get.string(flags, 'format'), FORMATS, 'format'),
       matricesPath: get.string(flags, 'matrices'),
-    }),
+    });
+  },
 };
 
 const compare: CommandSpec<'compare'> = {
@@ -181,4 +231,47 @@ const compare: CommandSpec<'compare'> = {
   },
 };
 
-export const commands: CommandSpec[] = [inspect, evaluate, analyze, prune, compare] as CommandSpec[];
+const SWEEP_DEFAULT: PruneMethod[] = ['afcc', 'magnitude', 'random-afcc'];
+
+const sweep: CommandSpec<'sweep'> = {
+  name: 'sweep',
+  method: 'sweep',
+  usage: 'quench sweep <model> --data <path> [--methods a,b] [--sparsities s,s] [options]',
+  summary: 'Accuracy against sparsity per method (AFCC, magnitude, random-AFCC by default), BatchNorm re-estimated, optionally fine-tuned.',
+  flags: [
+    data, limit,
+    { name: 'methods', kind: 'list', value: '<a,b>', help: `Methods (default ${SWEEP_DEFAULT.join(', ')}; any of ${PRUNE_METHODS.filter((m) => m !== 'sfp-filters').join(', ')})` },
+    { name: 'sparsities', kind: 'list', value: '<s,s>', help: 'Sparsities of the targeted layers (default 0.3,0.5,0.7,0.8,0.9)' },
+    layers,
+    { name: 'objective', kind: 'string', value: '<o>', help: `What the "removed" column counts: ${OBJECTIVES.join(', ')} (default params)` },
+    { name: 'max-drop', kind: 'number', value: '<pp>', help: 'Mark the points within this top-1 drop (percentage points)' },
+    seed, readoutEpochs,
+    { name: 'recalibrate-bn', kind: 'boolean', negatable: true, help: 'Re-estimate BatchNorm statistics at every point (default on, with training data)' },
+    ...finetuneFlags, json,
+  ],
+  toParams: (model, flags): SweepParams => {
+    const methods = get.list(flags, 'methods')?.map((m) => oneOf(m, PRUNE_METHODS, 'methods')!) ?? SWEEP_DEFAULT;
+    if (methods.includes('sfp-filters')) throw new UsageError('--methods: sfp-filters removes whole filters and has no sparsity to sweep');
+    const maxDrop = get.number(flags, 'max-drop');
+    if (maxDrop !== undefined && maxDrop < 0) throw new UsageError(`--max-drop is a top-1 drop in percentage points: 0 or more, not ${maxDrop}`);
+    // --train-data alone feeds the BatchNorm re-estimation.
+    const ft = finetune(flags, true);
+    return defined({
+      model,
+      data: requireData(flags),
+      limit: get.number(flags, 'limit'),
+      methods,
+      sparsities: numberList(flags, 'sparsities'),
+      layers: get.list(flags, 'layers'),
+      objective: oneOf(get.string(flags, 'objective'), OBJECTIVES, 'objective'),
+      maxDrop,
+      seed: get.number(flags, 'seed'),
+      readoutEpochs: get.number(flags, 'readout-epochs'),
+      recalibrateBn: get.boolean(flags, 'recalibrate-bn'),
+      finetune: ft,
+      trainData: ft ? undefined : get.string(flags, 'train-data'),
+    });
+  },
+};
+
+export const commands: CommandSpec[] = [inspect, evaluate, analyze, prune, compare, sweep] as CommandSpec[];

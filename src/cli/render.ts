@@ -1,5 +1,5 @@
 // Human-readable renderings of each report kind (the --json output is the report itself).
-import type { AccuracyResult, AnalyzeReport, CompareReport, EvalReport, InspectReport, LayerStats, ModelTotals, PruneReport, Report, ReportBase } from '../protocol/report';
+import type { AccuracyResult, AnalyzeReport, BudgetSection, CompareReport, EvalReport, InspectReport, LayerStats, ModelTotals, PruneReport, Report, ReportBase, SweepReport } from '../protocol/report';
 import { fmt, table } from './table';
 
 function header(r: ReportBase): string {
@@ -96,13 +96,70 @@ function renderPrune(r: PruneReport): string[] {
     '',
     table(['Layer', 'Class', 'Params', 'Sparsity before', 'after', 'Filters', 'MACs'], rows, [false, false, true, true, true, true, true]),
     '',
-    accuracyLine('Before:        ', a.before),
+    ...(r.budget ? budgetLines(r.budget) : []),
+    accuracyLine(r.budget ? 'Held-out before: ' : 'Before:        ', a.before),
     ...(a.afterMask ? [accuracyLine('After masking: ', a.afterMask)] : []),
     ...(a.afterBnRecalibration ? [accuracyLine('BN re-est.:    ', a.afterBnRecalibration)] : []),
-    accuracyLine('After:         ', a.after),
+    accuracyLine(r.budget ? 'Held-out after:  ' : 'After:         ', a.after),
     ...structuredLines(r),
     '',
-    r.output ? `Wrote ${r.output.path} (${r.output.format}, ${fmt.bytes(r.output.bytes)}, ${fmt.bytes(r.output.gzipBytes)} gzipped; ${r.output.verified ? 'reloaded and verified' : 'NOT verified'})` : 'No model written (dry run).',
+    r.output ? `Wrote ${r.output.path} (${r.output.format}, ${fmt.bytes(r.output.bytes)}, ${fmt.bytes(r.output.gzipBytes)} gzipped; ${r.output.verified ? 'reloaded and verified' : 'NOT verified'})` : r.budget && !r.budget.chosen ? 'No model written: nothing met the budget.' : 'No model written (dry run).',
+    timingsLine(r),
+    ...notes(r),
+  ];
+}
+
+const pp = (x: number) => `${x >= 0 ? '−' : '+'}${Math.abs(x).toFixed(2)} pp`;
+
+/** --max-drop: the split, the scan, every attempt and the verified result. */
+function budgetLines(b: BudgetSection): string[] {
+  const rows = b.attempts.map((t) => [
+    t.method,
+    t.scale === 1 ? '1' : t.scale.toFixed(3),
+    fmt.pct(t.removed, 1),
+    `${t.predictedDrop.toFixed(2)} pp`,
+    fmt.pct(t.calibrationTop1),
+    fmt.pct(t.heldOutTop1),
+    pp(t.verifiedDrop),
+    t === b.chosen ? 'kept' : t.withinBudget ? 'within' : 'over',
+  ]);
+  const chosen = b.chosen;
+  const layers = chosen ? Object.entries(chosen.layerSparsity).map(([l, s]) => `${l} ${fmt.pct(s, 1)}`).join(', ') : '';
+  const c = b.sensitivity.cache;
+  return [
+    `Budget: held-out top-1 within ${b.maxDrop} pp, most ${b.objective} removed; method ${b.requestedMethod}`,
+    `Split (stratified, seed ${b.split.seed}): ${fmt.int(b.split.calibration)} calibration samples for the search, ${fmt.int(b.split.heldOut)} held out for the figure below`,
+    `Sensitivity: ${b.sensitivity.curves.length} curves at ${b.sensitivity.ladder.map((s) => fmt.pct(s, 0)).join(', ')}${b.sensitivity.bnRecalibrated ? ', BatchNorm re-estimated' : ''}; cache ${c.hit ? 'hit' : 'miss'}${c.path ? ` (${c.path})` : ''}`,
+    '',
+    table(['Method', 'Scale', 'Removed', 'Predicted', 'Calibration', 'Held-out', 'Verified drop', ''], rows, [false, true, true, true, true, true, true, false]),
+    '',
+    chosen
+      ? `Verified: ${chosen.method}, ${fmt.pct(chosen.removed, 1)} of the ${b.objective} removed, held-out drop ${chosen.verifiedDrop.toFixed(2)} pp (budget ${b.maxDrop} pp). Per layer: ${layers}`
+      : `No attempt kept held-out top-1 within ${b.maxDrop} pp: nothing was written.`,
+    ...(b.methods ? b.methods.map((m) => `  ${m.method}: ${m.best ? `${fmt.pct(m.best.removed, 1)} removed, held-out drop ${m.best.verifiedDrop.toFixed(2)} pp` : 'nothing within the budget'}`) : []),
+    '',
+  ];
+}
+
+function renderSweep(r: SweepReport): string[] {
+  const base = r.baseline.top1;
+  const within = (top1: number | undefined) => (r.maxDrop !== undefined && top1 !== undefined && (base - top1) * 100 <= r.maxDrop ? ' *' : '');
+  const cell = (top1: number | undefined) => (top1 === undefined ? '-' : `${fmt.pct(top1)} (${pp((base - top1) * 100)})${within(top1)}`);
+  const blocks = r.curves.flatMap((c) => [
+    '',
+    `${c.method}`,
+    table(
+      ['Sparsity', 'Targeted', `Removed (${r.objective})`, 'Top-1', 'BN re-est.', 'Fine-tuned'],
+      c.points.map((p) => [fmt.pct(p.sparsity, 0), fmt.pct(p.targetedSparsity, 1), fmt.pct(p.removed, 1), cell(p.top1), cell(p.top1BnRecalibrated), cell(p.top1Finetuned)]),
+      [true, true, true, true, true, true],
+    ),
+  ]);
+  return [
+    header(r),
+    accuracyLine('Unpruned: ', r.baseline),
+    ...blocks,
+    ...(r.maxDrop !== undefined ? ['', `* within the budget of ${r.maxDrop} pp`] : []),
+    '',
     timingsLine(r),
     ...notes(r),
   ];
@@ -151,5 +208,6 @@ export function renderReport(report: Report): string {
     case 'analyze': return renderAnalyze(report).join('\n');
     case 'prune': return renderPrune(report).join('\n');
     case 'compare': return renderCompare(report).join('\n');
+    case 'sweep': return renderSweep(report).join('\n');
   }
 }

@@ -11,6 +11,7 @@ import type {
   PruneMethod,
   PruneReport,
   BudgetObjective,
+  SweepReport,
 } from './report';
 
 /** Options shared by every job that reads data. */
@@ -72,7 +73,8 @@ export interface FinetuneOptions {
 
 export interface PruneParams extends DataOptions {
   model: string;
-  method: PruneMethod;
+  /** 'auto' (only with maxDrop): every AFCC-like method and magnitude under the budget, the best verified kept. */
+  method: PruneMethod | 'auto';
   /** Accuracy budget: prune as much of `objective` as keeps held-out top-1 within this many percentage points. */
   maxDrop?: number;
   objective?: BudgetObjective;
@@ -80,7 +82,9 @@ export interface PruneParams extends DataOptions {
   heldOut?: number;
   /** Sensitivity ladder (per-layer sparsities scanned); default 0.3, 0.5, 0.7, 0.8, 0.9, 0.95. */
   ladder?: number[];
-  /** Layers whose kernels are pruned; default for AFCC: the deepest blocks and the output layer. */
+  /** Read and write the sensitivity scan's cache (`.quench/cache/sensitivity/` beside the model); default true. */
+  cache?: boolean;
+  /** Layers whose kernels are pruned; default for AFCC: the deepest blocks and the output layer; with maxDrop: every prunable kernel. */
   layers?: string[];
   /** AFCC cluster threshold (METHOD.md §4), default 0.3. */
   threshold?: number;
@@ -154,6 +158,7 @@ export interface EngineRequests {
   analyze: { params: AnalyzeParams; result: AnalyzeReport };
   prune: { params: PruneParams; result: PruneReport };
   compare: { params: CompareParams; result: CompareReport };
+  sweep: { params: SweepParams; result: SweepReport };
 }
 export type EngineMethod = keyof EngineRequests;
 

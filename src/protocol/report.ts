@@ -447,4 +447,4 @@ export interface CompareReport extends ReportBase {
   sfp?: SfpSection;
 }
 
-export type Report = InspectReport | EvalReport | AnalyzeReport | PruneReport | CompareReport;
+export type Report = InspectReport | EvalReport | AnalyzeReport | PruneReport | CompareReport | SweepReport;

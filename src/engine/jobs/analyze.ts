@@ -8,11 +8,14 @@ import { findTrainingSplit } from '../data';
 import type { Dataset } from '../data/types';
 import { writeFilesAtomically } from '../formats/atomic';
 import type { LoadedModel } from '../formats';
-import { analyzeSfp, DEFAULT_SFP, sfpSection, type SfpAnalysis, type SfpOptions } from '../sfp/analyze';
+import { sfpSection, type SfpAnalysis } from '../sfp/analyze';
+import { runSfp, sfpOptions } from '../pipeline/sfp';
 import { encodeMatricesFile } from '../sfp/matricesFile';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
-import { EngineFailure } from '../core/errors';
 import { throwIfCancelled, type JobContext } from '../core/context';
+
+// The analyse step's helpers live in pipeline/sfp.ts; benches import them from here too.
+export { runSfp, sfpOptions };
 
 /**
  * Training data for readouts, BatchNorm re-estimation and fine-tuning: the named path, else the
@@ -29,26 +32,6 @@ export async function openTrainingData(
   if (!found) return null;
   notes.push(`Training data found beside the evaluation data: ${found.path}.`);
   return loadDatasetForModel(found.path, loaded, { split: found.split });
-}
-
-/** SFP options from job parameters. */
-export function sfpOptions(params: { readoutEpochs?: number; seed?: number; threshold?: number }, overrides: Partial<SfpOptions>): SfpOptions {
-  const epochs = params.readoutEpochs ?? DEFAULT_SFP.readout.epochs;
-  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new EngineFailure('mismatch', `readout epochs must be a positive integer (got ${epochs})`);
-  const threshold = params.threshold ?? DEFAULT_SFP.threshold;
-  if (!(threshold >= 0 && threshold < 1)) throw new EngineFailure('mismatch', `the cluster threshold must be in [0, 1) (got ${threshold})`);
-  return { ...DEFAULT_SFP, threshold, ...overrides, readout: { ...DEFAULT_SFP.readout, epochs, seed: params.seed ?? DEFAULT_SFP.readout.seed } };
-}
-
-/** Runs the analysis and turns plain errors (a missing layer, a class mismatch) into readable failures. */
-export async function runSfp(loaded: LoadedModel, data: Dataset, options: SfpOptions, ctx: JobContext): Promise<SfpAnalysis> {
-  try {
-    return await analyzeSfp(loaded.model, data, options, ctx);
-  } catch (error) {
-    // Readable errors are thrown where they arise; the job names the model they concern.
-    if (error instanceof EngineFailure && !error.file) throw new EngineFailure(error.code, error.message, loaded.path);
-    throw error;
-  }
 }
 
 /** Writes the matrices side file (binary, see SfpMatricesFile) atomically; never over the model. */

@@ -1,72 +1,69 @@
 // `compare`: AFCC as the reference, every requested method at AFCC's exact per-layer sparsity,
 // the same evaluation (after masking, with BatchNorm re-estimated, and fine-tuned when asked).
-// The model is restored between methods; nothing is written.
-import * as tf from '@tensorflow/tfjs';
+// The pipeline's steps per method on a restored copy of the weights; nothing is written.
 import type { CompareParams } from '../../protocol/engine';
 import type { CompareReport, CompareRow } from '../../protocol/report';
-import { initBackend } from '../backend';
-import type { Dataset } from '../data/types';
-import { evaluate } from '../eval/evaluate';
 import { applyMasks } from '../prune/apply';
 import { afccPlan } from '../prune/methods';
 import { kernelSparsity, planAtReference, resolveTargets, type MaskMethod } from '../prune/pipeline';
 import { sfpSection } from '../sfp/analyze';
-import { modelGraph, unitsNeeded } from '../sfp/graph';
+import { unitsNeeded } from '../sfp/graph';
 import { modelTotals } from '../stats';
-import { finetune } from '../train/finetune';
-import { openTrainingData, runSfp, sfpOptions } from './analyze';
-import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
 import { EngineFailure } from '../core/errors';
 import { throwIfCancelled, type JobContext } from '../core/context';
-import { finetuneSettings, recalibrated } from './prune';
-import { firstSamples } from './pruneExport';
+import { scoped, type PlannedStep } from '../pipeline/progress';
+import { sfpOptions } from '../pipeline/sfp';
+import { analyseStep, evaluateStep, finetuneStep, recalibrated, WeightSnapshot } from '../pipeline/steps';
+import { openJob } from './open';
 
-export async function compareJob(params: CompareParams, ctx: JobContext): Promise<CompareReport> {
+function comparePlan(params: CompareParams, methods: number): PlannedStep[] {
+  const epochs = params.finetune?.epochs ?? 0;
+  return [
+    { step: 'load', weight: 1 },
+    { step: 'evaluate', weight: 2 },
+    { step: 'analyse', weight: 6 },
+    // Every method's apply, evaluations, BatchNorm and fine-tuning run inside this step.
+    { step: 'apply', weight: methods * (4 + 8 * epochs) },
+  ];
+}
+
+export async function compareJob(params: CompareParams, outer: JobContext): Promise<CompareReport> {
   const methods = [...new Set(params.methods)];
   if (methods.length === 0) throw new EngineFailure('mismatch', 'compare needs at least one method');
   if (methods.includes('sfp-filters')) throw new EngineFailure('unsupported', 'sfp-filters is structured and has no mask to compare at equal sparsity');
   const seed = params.seed ?? 1;
-  const watch = new Stopwatch();
-  const backend = await initBackend();
-  const loaded = await loadModelForJob(params.model, ctx);
-  const opened: Dataset[] = [];
-  let original: tf.Tensor[] = [];
+  const state = await openJob('compare', params, outer, comparePlan(params, methods.length));
+  const { job, watch, notes, model, graph, train } = state;
+  let original: WeightSnapshot | null = null;
   try {
-    watch.lap('load');
-    const notes: string[] = [];
-    const data = await loadDatasetForModel(params.data, loaded, { limit: params.limit });
-    opened.push(data);
-    const train = await openTrainingData(params.finetune?.trainData ?? params.trainData, params.data, loaded, notes);
-    if (train) opened.push(train);
-    watch.lap('read-data');
-    const base = await reportBase('compare', loaded, backend);
-    const model = loaded.model;
-    const graph = modelGraph(model);
     const targets = resolveTargets(graph, params.layers, 'afcc');
-    const baseline = (await evaluate(model, data, ctx, { stage: 'evaluate-before' })).accuracy;
+    job.enter('evaluate');
+    const baseline = await evaluateStep(state, 'evaluate-before');
     watch.lap('evaluate-before');
+    job.enter('analyse');
     const options = sfpOptions(params, { blocks: unitsNeeded(graph, targets), poolTo: null, trainData: train ?? undefined });
-    const analysis = await runSfp(loaded, data, options, ctx);
-    notes.push(...analysis.notes);
+    const analysis = await analyseStep(state, options);
     watch.lap('sfp');
     const reference = afccPlan(analysis, targets, options.threshold, params.targetSparsity);
     const threshold = reference.threshold ?? options.threshold;
     notes.push(...reference.notes);
     // Every method starts from the same trained weights: keep a copy and restore it after each.
-    original = model.getWeights().map((w) => w.clone());
+    original = new WeightSnapshot(model);
+    job.enter('apply');
     const rows: CompareRow[] = [];
     for (const [i, method] of (methods as MaskMethod[]).entries()) {
-      throwIfCancelled(ctx);
-      ctx.progress({ stage: 'compare', message: method, step: i, steps: methods.length, fraction: i / methods.length });
+      throwIfCancelled(state.ctx);
+      const ctx = scoped(state.ctx, i / methods.length, (i + 1) / methods.length);
+      ctx.progress({ stage: 'compare', message: method, step: i, steps: methods.length, fraction: 0 });
       const plan = planAtReference(method, { graph, targets, seed, threshold, analysis }, reference.masks, threshold);
       notes.push(...plan.notes);
       applyMasks(model, plan.masks);
-      const accuracy = (await evaluate(model, data, ctx, { stage: `evaluate-${method}` })).accuracy;
-      const bn = params.recalibrateBn !== false ? await recalibrated(model, graph, train, data, ctx, notes) : undefined;
+      const accuracy = await evaluateStep(state, `evaluate-${method}`, state.data, scoped(ctx, 0, 0.3));
+      const bn = params.recalibrateBn !== false ? await recalibrated(model, graph, train, state.data, scoped(ctx, 0.3, 0.6), notes) : undefined;
       let finetuned;
       if (params.finetune && params.finetune.epochs > 0 && train) {
-        await finetune(model, plan.masks, firstSamples(train, params.finetune.trainLimit), finetuneSettings(params.finetune, seed), ctx);
-        finetuned = (await evaluate(model, data, ctx, { stage: `evaluate-${method}-finetuned` })).accuracy;
+        await finetuneStep(state, plan.masks, params.finetune, seed, scoped(ctx, 0.6, 0.9), true);
+        finetuned = await evaluateStep(state, `evaluate-${method}-finetuned`, state.data, scoped(ctx, 0.9, 1));
       }
       const sparsity = kernelSparsity(model, plan.masks);
       const totals = await modelTotals(model, []);
@@ -79,15 +76,15 @@ export async function compareJob(params: CompareParams, ctx: JobContext): Promis
         ...(bn ? { accuracyBnRecalibrated: bn } : {}),
         ...(finetuned ? { accuracyFinetuned: finetuned } : {}),
       });
-      model.setWeights(original);
+      original.restore();
       watch.lap(`method-${method}`);
     }
     if (params.finetune && params.finetune.epochs > 0 && !train) notes.push('No fine-tuning: no training data (pass --train-data).');
     return {
-      ...base,
+      ...state.base,
       reference: 'afcc',
       seed,
-      dataset: data.info,
+      dataset: state.data.info,
       baseline,
       rows,
       sfp: sfpSection(analysis, threshold),
@@ -95,8 +92,7 @@ export async function compareJob(params: CompareParams, ctx: JobContext): Promis
       notes: [...new Set(notes)],
     };
   } finally {
-    original.forEach((t) => t.dispose());
-    opened.forEach((d) => d.close?.());
-    disposeModel(loaded);
+    original?.dispose();
+    state.close();
   }
 }

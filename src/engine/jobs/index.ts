@@ -8,6 +8,7 @@ import { infoJob } from './info';
 import { inspectJob } from './inspect';
 import { probeJob } from './probe';
 import { pruneJob } from './prune';
+import { sweepJob } from './sweep';
 
 export type Job<M extends EngineMethod> = (
   params: EngineRequests[M]['params'],
@@ -22,6 +23,7 @@ export const jobs: { [M in EngineMethod]: Job<M> } = {
   analyze: analyzeJob,
   prune: pruneJob,
   compare: compareJob,
+  sweep: sweepJob,
 };
 
 export function runJob<M extends EngineMethod>(

@@ -4,7 +4,7 @@
 // moves once from 0 to 1 instead of filling up at the first evaluation.
 import type { JobContext } from '../core/context';
 
-/** The steps a prune or compare job composes, in the order they run. */
+/** The steps a job (prune, compare, sweep, the budget search) composes, in the order they run. */
 export type PipelineStep =
   | 'load'
   | 'evaluate'
@@ -61,4 +61,16 @@ export class JobProgress {
     this.reached = Math.max(this.reached, at);
     return this.reached;
   }
+}
+
+/**
+ * A context whose 0..1 is [from, to] of `outer`'s: the parts of one planned step that runs many
+ * inner steps (the budget search's evaluations and fine-tunings) each get their own slice.
+ */
+export function scoped(outer: JobContext, from: number, to: number): JobContext {
+  return {
+    signal: outer.signal,
+    log: (level, message) => outer.log(level, message),
+    progress: (progress) => outer.progress({ ...progress, fraction: from + (to - from) * Math.min(1, Math.max(0, progress.fraction ?? 0)) }),
+  };
 }

@@ -1,4 +1,4 @@
-// The prune job's last steps: check the input is still the model that was pruned, write the
+// The export and verify steps: check the input is still the model that was pruned, write the
 // result beside it (never over it), reload what was written and compare its predictions.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import type { ModelFormat, OutputInfo } from '../../protocol/report';
 import type { Dataset } from '../data/types';
 import { defaultPrunedPath, openModel, saveModel, type LoadedModel } from '../formats';
 import { fileSizes } from '../stats';
-import { sha256Files } from './common';
+import { sha256Files } from '../data/files';
 import { EngineFailure } from '../core/errors';
 import { throwIfCancelled, type JobContext } from '../core/context';
 
