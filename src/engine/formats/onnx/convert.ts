@@ -442,11 +442,20 @@ export class OnnxConverter {
     return { input: { kind: 'val', layer, shape: [c!, h! + t! + b!, w! + l! + r!], layout: 'chw', nonNegative: x.nonNegative }, padding: 'valid' };
   }
 
-  private windowShape(x: Val, kernel: number[], strides: number[], dilations: number[], padding: 'valid' | 'same', channels: number): number[] {
+  private windowShape(node: OnnxNode, x: Val, kernel: number[], strides: number[], dilations: number[], padding: 'valid' | 'same', channels: number): number[] {
     const [, h, w] = x.shape;
     const size = (n: number, a: number): number =>
       padding === 'same' ? Math.ceil(n / strides[a]!) : Math.floor((n - (kernel[a]! - 1) * dilations[a]! - 1) / strides[a]!) + 1;
-    return [channels, size(h!, 0), size(w!, 1)];
+    const out = [channels, size(h!, 0), size(w!, 1)];
+    if (out[1]! < 1 || out[2]! < 1) this.fail(`${label(node)} has a ${kernel.join('×')} window larger than its padded [${h}, ${w}] input`, 'bad-model');
+    return out;
+  }
+
+  /** kernel_shape, strides and dilations: two positive integers each. */
+  private checkWindow(node: OnnxNode, kernel: number[], strides: number[], dilations: number[]): void {
+    for (const [what, values] of [['kernel_shape', kernel], ['strides', strides], ['dilations', dilations]] as const) {
+      if (values.length !== 2 || values.some((v) => !Number.isSafeInteger(v) || v < 1)) this.fail(`${label(node)} has ${what} [${values.join(', ')}]; 2-D windows need two positive integers`, 'bad-model');
+    }
   }
 
   private async convertNode(node: OnnxNode): Promise<void> {
@@ -559,7 +568,8 @@ export class OnnxConverter {
     if (group > 1 && !depthwise) this.refuse(node, `grouped convolution (group ${group} of ${c} channels) other than depthwise has no TensorFlow.js layer`);
     const strides = attrInts(node, 'strides') ?? [1, 1];
     const dilations = attrInts(node, 'dilations') ?? [1, 1];
-    if (depthwise && (dilations[0] !== 1 || dilations[1] !== 1) && (strides[0] !== 1 || strides[1] !== 1)) this.refuse(node, 'a dilated depthwise convolution with strides');
+    if (dilations.some((d) => d !== 1) && strides.some((d) => d !== 1)) this.refuse(node, 'a dilated convolution with strides (TensorFlow.js takes one or the other)');
+    this.checkWindow(node, [kh, kw], strides, dilations);
     const pads = this.pads(node, x.shape.slice(1), [kh, kw], strides, dilations);
     const { input, padding } = this.padding(node, x, pads, [kh, kw], strides, dilations, true, name);
     let bias: Float32Array | undefined;
@@ -584,7 +594,7 @@ export class OnnxConverter {
     if (bias) stored.push({ name: `${name}/bias`, shape: [o], values: bias });
     this.weights.set(name, stored);
     this.origins.set(name, { kind: 'conv', node: node.name, weight: tensor.name, ...(biasName ? { bias: biasName } : {}), depthwise });
-    this.out(node, { layer: name, shape: this.windowShape(input, [kh, kw], strides, dilations, padding, o), layout: 'chw' });
+    this.out(node, { layer: name, shape: this.windowShape(node, input, [kh, kw], strides, dilations, padding, o), layout: 'chw' });
   }
 
   private async batchNorm(node: OnnxNode): Promise<void> {
@@ -753,12 +763,13 @@ export class OnnxConverter {
     const dilations = attrInts(node, 'dilations') ?? [1, 1];
     if (dilations.some((d) => d !== 1)) this.refuse(node, 'dilated pooling');
     if (node.outputs.filter(Boolean).length > 1) this.refuse(node, 'the indices output');
+    this.checkWindow(node, kernel, strides, dilations);
     const pads = this.pads(node, x.shape.slice(1), kernel, strides, dilations);
     const max = node.opType === 'MaxPool';
     // Zero padding is exact for a max pool over non-negative values, and for an average pool that counts the padding.
     const zeroOk = max ? !!x.nonNegative : attrInt(node, 'count_include_pad', 0) === 1;
     const { input, padding } = this.padding(node, x, pads, kernel, strides, dilations, zeroOk, name);
-    const floorShape = this.windowShape(input, kernel, strides, dilations, padding, x.shape[0]!);
+    const floorShape = this.windowShape(node, input, kernel, strides, dilations, padding, x.shape[0]!);
     if (attrInt(node, 'ceil_mode', 0) === 1) {
       const [, h, w] = input.shape;
       const ceilShape = [Math.ceil((h! - kernel[0]!) / strides[0]!) + 1, Math.ceil((w! - kernel[1]!) / strides[1]!) + 1];
