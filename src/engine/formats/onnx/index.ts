@@ -15,6 +15,11 @@ import type { OnnxSource } from './source';
 
 export { isOnnxSource, type OnnxSource } from './source';
 
+/** `text` with control characters written as escapes (\n, \u0000, ...). */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** Parses the ModelProto; malformed bytes become one line naming the file. */
 export function parseOnnx(bytes: Uint8Array, file: string): OnnxModel {
   try {
@@ -39,8 +44,9 @@ export async function readOnnx(file: string): Promise<{ model: OnnxModel; graph:
   try {
     graph = await new OnnxConverter(model, file, external).convert();
   } catch (error) {
-    if (error instanceof EngineFailure) throw error;
-    throw new EngineFailure('bad-model', `cannot be read: ${(error as Error).message}`, file);
+    // Names come from the file: control characters are escaped so the message stays one line.
+    if (error instanceof EngineFailure) throw new EngineFailure(error.code, printable(error.message), file);
+    throw new EngineFailure('bad-model', printable(`cannot be read: ${(error as Error).message}`), file);
   }
   return { model, graph, external };
 }

@@ -154,6 +154,16 @@ describe('ONNX reader: refusals (one line naming the file and the problem)', () 
     await refusal(path.join(inner, 'external.onnx'), /keeps its data in "external\.onnx\.data", a link to a file outside the model's folder; it was not read/, 'bad-model');
   });
 
+  it('a node name with a line break is written escaped, so the message stays one line', async (t) => {
+    const dir = tempDir(t);
+    const bytes = Buffer.from(readFileSync(bad('unknown_op')));
+    const at = bytes.indexOf('/act/Erf');
+    bytes[at + 4] = 0x0a;
+    const file = path.join(dir, 'newline.onnx');
+    await fs.writeFile(file, bytes);
+    await refusal(file, /node "\/act\\nErf" \(Erf\) is not supported/);
+  });
+
   it('truncated and garbage files', async (t) => {
     const dir = tempDir(t);
     const bytes = readFileSync(path.join(tinyDir, 'conv_chain.onnx'));
