@@ -19,7 +19,8 @@ export interface TrainBatch {
 
 export interface BatchSource {
   cached: boolean;
-  epoch(epoch: number): AsyncIterable<TrainBatch>;
+  /** One shuffled pass; `plain` leaves augmentation out (for measuring statistics). */
+  epoch(epoch: number, plain?: boolean): AsyncIterable<TrainBatch>;
   dispose(): void;
 }
 
@@ -72,7 +73,7 @@ export async function batchSource(
   if (!canCache) {
     return {
       cached: false,
-      epoch: (epoch) => ({
+      epoch: (epoch, plain = false) => ({
         async *[Symbol.asyncIterator]() {
           const random = seededRandom(options.seed * 7919 + epoch + 1);
           for await (const batch of data.batches({ batchSize: options.batchSize, start, end, shuffleSeed: options.seed + epoch })) {
@@ -80,7 +81,7 @@ export async function batchSource(
               batch.x.dispose();
               continue;
             }
-            const input = augmenting ? augment(batch.x, options.augment, random) : batch.x;
+            const input = augmenting && !plain ? augment(batch.x, options.augment, random) : batch.x;
             const x = prefix(input);
             if (input !== batch.x) input.dispose();
             batch.x.dispose();

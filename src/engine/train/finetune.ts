@@ -8,10 +8,11 @@ import { EngineFailure } from '../core/errors';
 import { throwIfCancelled, type JobContext } from '../core/context';
 import type { MaskSet } from '../graph/masks';
 import type { FinetuneInfo } from '../../protocol/report';
-import { batchSource } from './batches';
+import { batchSource, type BatchSource } from './batches';
 import { TrainingGraph } from './graph';
 import { networkOf } from './network';
-import { defaultTrainLayers, resolveOptions, type FinetuneOptions } from './options';
+import { defaultTrainLayers, REESTIMATE_BATCHES, resolveOptions, type FinetuneOptions } from './options';
+import { MomentAverage } from './recalibrate';
 
 export type { FinetuneOptions } from './options';
 
@@ -29,6 +30,34 @@ export async function graphAccuracy(graph: TrainingGraph, data: Dataset, start: 
     total += values.length;
   }
   return total === 0 ? 0 : correct / total;
+}
+
+/**
+ * New moving statistics for the BatchNorm layers that trained, measured as in training mode (batch
+ * statistics in those layers, no dropout) with the final weights: the average of per-batch moments
+ * over up to REESTIMATE_BATCHES un-augmented training batches. Training's running blend keeps most
+ * of the statistics of the weights it started from, which no longer fit after a short run with every
+ * layer moving (the inference-mode accuracy fell while the training loss did not).
+ */
+async function reestimateMovingStats(graph: TrainingGraph, source: BatchSource, from: number, pass: number, ctx: JobContext): Promise<void> {
+  const average = new MomentAverage();
+  try {
+    for await (const batch of source.epoch(pass, true)) {
+      if (ctx.signal.aborted) tf.dispose([batch.x, batch.y]);
+      throwIfCancelled(ctx);
+      const moments = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
+      tf.tidy(() => {
+        graph.forward(batch.x, { training: true, dropout: false, from, logits: true, batchStats: moments });
+      });
+      tf.dispose([batch.x, batch.y]);
+      average.add(moments);
+      ctx.progress({ stage: 'finetune', message: 'Re-estimating BatchNorm statistics', step: average.batches, steps: REESTIMATE_BATCHES, fraction: 1 });
+      if (average.batches >= REESTIMATE_BATCHES) break;
+    }
+    average.setInto(graph);
+  } finally {
+    average.dispose();
+  }
 }
 
 export async function finetune(
@@ -125,6 +154,9 @@ export async function finetune(
       }
     }
     if (best) graph.restore(best.values);
+    if (settings.batchNorm === 'batch' && settings.batchNormStatistics === 'reestimate') {
+      await reestimateMovingStats(graph, source, prefixEnd, settings.epochs, ctx);
+    }
     throwIfCancelled(ctx);
     graph.writeBack();
   } finally {

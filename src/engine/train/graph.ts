@@ -39,6 +39,8 @@ export interface ForwardOptions {
   batchStats?: BatchStats;
   /** Use batch statistics in every BatchNorm layer (BatchNorm re-estimation). */
   allBatchNormFromBatch?: boolean;
+  /** Real dropout in the layers that train (default: when `training`); off to measure statistics. */
+  dropout?: boolean;
   dropoutSeed?: number;
 }
 
@@ -171,7 +173,7 @@ export class TrainingGraph {
       case 'batchnorm':
         return this.batchNorm(x, step, params!, options);
       case 'dropout':
-        return options.training && step.rate > 0 && this.trainLayers.has(step.layer) ? tf.dropout(x, step.rate, undefined, options.dropoutSeed) : x;
+        return options.training && options.dropout !== false && step.rate > 0 && this.trainLayers.has(step.layer) ? tf.dropout(x, step.rate, undefined, options.dropoutSeed) : x;
       case 'merge':
         return mergeTensors(step.op, inputs);
       default:

@@ -33,9 +33,20 @@ export interface FinetuneOptions {
    * only scale and offset. Default 'batch'.
    */
   batchNorm?: 'batch' | 'frozen';
+  /**
+   * With `batchNorm: 'batch'`, what the moving statistics of the BatchNorm layers that trained end
+   * as: 'reestimate' (default) measures them afresh on up to `REESTIMATE_BATCHES` training batches
+   * with the final weights; 'momentum' keeps the running blend of training (Keras's and PyTorch's
+   * update, m ← m·momentum + batch·(1−momentum)), which after a short run still describes mostly the
+   * weights from before it (momentum 0.99 keeps 54% of the old statistics after 62 steps).
+   */
+  batchNormStatistics?: 'reestimate' | 'momentum';
   /** Memory allowed for caching the frozen prefix's activations (default 1 GiB). */
   cacheBytes?: number;
 }
+
+/** Training batches (at most) the BatchNorm statistics are re-estimated on after training. */
+export const REESTIMATE_BATCHES = 40;
 
 export type ResolvedOptions = Required<Omit<FinetuneOptions, 'trainLayers' | 'augment'>> & {
   augment: { flip: boolean; shift: number };
@@ -56,6 +67,7 @@ export function resolveOptions(options: FinetuneOptions): ResolvedOptions {
     heldOutFraction: options.heldOutFraction ?? 0,
     patience: options.patience ?? 2,
     batchNorm: options.batchNorm ?? 'batch',
+    batchNormStatistics: options.batchNormStatistics ?? 'reestimate',
     cacheBytes: options.cacheBytes ?? 2 ** 30,
   };
 }

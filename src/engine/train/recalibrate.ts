@@ -32,8 +32,7 @@ export async function recalibrateBatchNorm(
     graph.dispose();
     return [];
   }
-  const sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
-  let seen = 0;
+  const average = new MomentAverage();
   try {
     for await (const batch of data.batches({ batchSize, shuffleSeed: options.seed ?? 0, end: Math.min(data.size, batches * batchSize) })) {
       throwIfCancelled(ctx);
@@ -46,26 +45,51 @@ export async function recalibrateBatchNorm(
         graph.forward(batch.x, { training: false, allBatchNormFromBatch: true, batchStats: moments });
       });
       batch.x.dispose();
-      for (const [layer, m] of moments) {
-        const total = sums.get(layer);
-        if (total) {
-          const next = { mean: tf.add(total.mean, m.mean), variance: tf.add(total.variance, m.variance) };
-          tf.dispose([total.mean, total.variance, m.mean, m.variance]);
-          sums.set(layer, next);
-        } else {
-          sums.set(layer, m);
-        }
-      }
-      seen++;
-      ctx.progress({ stage: 'recalibrate-bn', step: seen, steps: batches, fraction: seen / batches });
-      if (seen >= batches) break;
+      average.add(moments);
+      ctx.progress({ stage: 'recalibrate-bn', step: average.batches, steps: batches, fraction: average.batches / batches });
+      if (average.batches >= batches) break;
     }
-    for (const [layer, total] of sums) graph.setMovingStats(layer, tf.div(total.mean, seen), tf.div(total.variance, seen));
+    average.setInto(graph);
     throwIfCancelled(ctx);
     graph.writeBack();
   } finally {
-    for (const total of sums.values()) tf.dispose([total.mean, total.variance]);
+    average.dispose();
     graph.dispose();
   }
   return bnLayers;
+}
+
+/**
+ * The running sum of per-batch BatchNorm moments, layer by layer; `setInto` makes their average
+ * each layer's moving statistics. Takes ownership of the tensors it is given.
+ */
+export class MomentAverage {
+  private readonly sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
+  batches = 0;
+
+  add(moments: Map<string, { mean: tf.Tensor; variance: tf.Tensor }>): void {
+    for (const [layer, m] of moments) {
+      const total = this.sums.get(layer);
+      if (total) {
+        const next = { mean: tf.add(total.mean, m.mean), variance: tf.add(total.variance, m.variance) };
+        tf.dispose([total.mean, total.variance, m.mean, m.variance]);
+        this.sums.set(layer, next);
+      } else {
+        this.sums.set(layer, m);
+      }
+    }
+    this.batches++;
+  }
+
+  /** The layers measured, averaged into the graph's moving statistics; nothing when no batch was added. */
+  setInto(graph: TrainingGraph): string[] {
+    if (this.batches === 0) return [];
+    for (const [layer, total] of this.sums) graph.setMovingStats(layer, tf.div(total.mean, this.batches), tf.div(total.variance, this.batches));
+    return [...this.sums.keys()];
+  }
+
+  dispose(): void {
+    for (const total of this.sums.values()) tf.dispose([total.mean, total.variance]);
+    this.sums.clear();
+  }
 }
