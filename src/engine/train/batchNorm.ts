@@ -1,6 +1,8 @@
 // BatchNorm in training mode with a hand-written gradient. tfjs's own gradient of batchNorm and
 // moments broadcasts with Tile and reduces over the outer axes, which dominated a training step
-// on wasm; here every reduction over the N·H·W rows is a [1,M]×[M,C] matMul (XNNPACK).
+// on wasm; here every reduction over the N·H·W rows is a [1,M]×[M,C] matMul and every per-channel
+// scale and shift a 1×1 depthwise convolution with a bias (both XNNPACK). The normalised x̂ is
+// never stored: the backward pass works from x − μ and 1/σ.
 import * as tf from '@tensorflow/tfjs';
 
 type SaveTensors = (tensors: tf.Tensor[]) => void;
@@ -22,31 +24,42 @@ export function batchNormTraining(
   const shape = x.shape;
   const scale = gamma ?? tf.ones([channels]);
   const offset = beta ?? tf.zeros([channels]);
-  const columnSum = (m: tf.Tensor2D) => tf.matMul(tf.ones([1, rows]), m);
+  const columnSum = (m: tf.Tensor) => tf.matMul(tf.ones([1, rows]), tf.reshape(m, [rows, channels]));
   const op = tf.customGrad((input, g, b, save) => {
-    const x2 = tf.reshape(input as tf.Tensor, [rows, channels]) as tf.Tensor2D;
-    const mean = tf.div(columnSum(x2), rows);
-    const centered = tf.sub(x2, mean) as tf.Tensor2D;
-    const variance = tf.div(columnSum(tf.square(centered) as tf.Tensor2D), rows);
+    const x4 = tf.reshape(input as tf.Tensor, [1, 1, rows, channels]) as tf.Tensor4D;
+    const mean = tf.div(columnSum(x4), rows);
+    const centered = perChannel(x4, null, tf.neg(mean));
+    const variance = tf.div(columnSum(tf.square(centered)), rows);
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
-    const normalized = tf.mul(centered, invStd);
-    (save as unknown as SaveTensors)([normalized, invStd, g as tf.Tensor]);
+    (save as unknown as SaveTensors)([centered, invStd, g as tf.Tensor]);
     onMoments({ mean: tf.keep(tf.reshape(mean, [channels])), variance: tf.keep(tf.reshape(variance, [channels])) });
     return {
-      value: tf.reshape(tf.add(tf.mul(normalized, g as tf.Tensor), b as tf.Tensor), shape),
+      value: tf.reshape(perChannel(centered, tf.mul(invStd, g as tf.Tensor), b as tf.Tensor), shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xhat, inv, g0] = saved;
-        const dy2 = tf.reshape(dy, [rows, channels]) as tf.Tensor2D;
-        const dBeta = columnSum(dy2);
-        const dGamma = columnSum(tf.mul(dy2, xhat) as tf.Tensor2D);
-        // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
-        const dx = tf.mul(tf.sub(tf.sub(dy2, tf.div(dBeta, rows)), tf.mul(xhat, tf.div(dGamma, rows))), tf.mul(inv, g0));
+        const [xc, inv, g0] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor];
+        const dy4 = tf.reshape(dy, [1, 1, rows, channels]) as tf.Tensor4D;
+        const dBeta = columnSum(dy4);
+        const dGamma = tf.mul(columnSum(tf.mul(dy4, xc)), inv);
+        // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)), x̂ = (x − μ)/σ:  dy·a + (x − μ)·c + d per channel.
+        const a = tf.mul(inv, g0);
+        const c = tf.neg(tf.mul(tf.mul(a, inv), tf.div(dGamma, rows)));
+        const d = tf.neg(tf.mul(a, tf.div(dBeta, rows)));
+        const dx = tf.add(perChannel(dy4, a, d), perChannel(xc, c, null));
         return [tf.reshape(dx, shape), tf.reshape(dGamma, [channels]), tf.reshape(dBeta, [channels])];
       },
     };
   });
-  const y = op(x, scale, offset);
-  if (!gamma) scale.dispose();
-  if (!beta) offset.dispose();
-  return y;
+  // A stand-in γ = 1 or β = 0 is saved for the backward pass: the caller's scope (tidy, minimize) frees it.
+  return op(x, scale, offset);
+}
+
+/**
+ * x·scale + shift per channel (scale null: 1; shift null: 0) as a 1×1 depthwise convolution with a
+ * bias: one XNNPACK operator, where tfjs's broadcasting Mul and Add run element by element.
+ */
+function perChannel(x: tf.Tensor4D, scale: tf.Tensor | null, shift: tf.Tensor | null): tf.Tensor4D {
+  const channels = x.shape[3];
+  const filter = tf.reshape(scale ?? tf.ones([channels]), [1, 1, channels, 1]) as tf.Tensor4D;
+  // A copy, not a reshape: wasm checks the bias's stored shape, which a reshape of a [1, C] row keeps.
+  return tf.fused.depthwiseConv2d({ x, filter, strides: 1, pad: 'valid', bias: shift ? tf.clone(tf.reshape(shift, [channels])) : undefined });
 }

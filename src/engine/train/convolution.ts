@@ -1,7 +1,9 @@
 // Conv2D with a hand-written gradient. The wasm backend has no Conv2DBackpropFilter and a slow
 // Conv2DBackpropInput, but a fast (XNNPACK) forward Conv2D, so both gradients are written as
-// forward convolutions: dX is dY convolved with the flipped, in/out-swapped kernel; dW is the
-// padded input with batch and channels swapped, convolved with dY used as the filter.
+// forward convolutions: dX is dY (spread out by the stride) convolved with the flipped,
+// in/out-swapped kernel — for a 1×1 kernel the convolution runs before the spreading, on the
+// small dY; dW is the padded input with batch and channels swapped, convolved with dY used as
+// the filter.
 import * as tf from '@tensorflow/tfjs';
 
 type SaveTensors = (tensors: tf.Tensor[]) => void;
@@ -47,8 +49,13 @@ export function conv2dWithBias(
       const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
       const dyPadded = tf.pad(dy, [[0, 0], [kh - 1 - padTop, kh - 1 - padBottom], [kw - 1 - padLeft, kw - 1 - padRight], [0, 0]]);
       dx = tf.conv2d(dyPadded, flipped, 1, 'valid');
+    } else if (kh === 1 && kw === 1) {
+      // Each input position feeds at most one output through one tap: mix channels, then place.
+      const mixed = tf.conv2d(dy, tf.transpose(w, [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid');
+      dx = spreadToInput(mixed, [h, wd], strides, [padTop, padLeft], [1, 1]);
     } else {
-      dx = tf.conv2dTranspose(dy, w, [n, h, wd, c], strides, padding);
+      const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+      dx = tf.conv2d(spreadToInput(dy, [h, wd], strides, [padTop, padLeft], [kh, kw]), flipped, 1, 'valid');
     }
     if (geometry.kernelGradient === false) return [dx, tf.zeros(w.shape)];
     // dW[i,j,c,f] = Σ_{n,y,x} Xpad[n, s·y+i, s·x+j, c] · dY[n,y,x,f]: a dilated valid conv with
@@ -62,6 +69,32 @@ export function conv2dWithBias(
   };
 
   return withConvGradients(x, kernel, bias, forward, gradients);
+}
+
+/**
+ * The gradient of a strided convolution's output laid back on its input grid: dY's rows and
+ * columns `stride` apart with zeros between (the positions the strided pass skipped), padded so a
+ * valid `kernel`-sized convolution with the flipped kernel gives the input's [h, w] (for a 1×1
+ * kernel, the already mixed dY lands exactly on the input positions it came from).
+ */
+export function spreadToInput(dy: tf.Tensor4D, [h, w]: [number, number], [sh, sw]: [number, number], [padTop, padLeft]: [number, number], [kh, kw]: [number, number]): tf.Tensor4D {
+  const [n, oh, ow, channels] = dy.shape;
+  // Each row (column) followed by stride − 1 zero rows: the grid ends stride − 1 rows past the last one.
+  const grid = sh > 1 || sw > 1
+    ? tf.reshape(tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, channels]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]), [n, oh * sh, ow * sw, channels]) as tf.Tensor4D
+    : dy;
+  const top = kh - 1 - padTop;
+  const left = kw - 1 - padLeft;
+  const bottom = h + kh - 1 - oh * sh - top;
+  const right = w + kw - 1 - ow * sw - left;
+  // A negative side (rows the pass never read, a 1×1 kernel's padding, the grid's trailing zeros) is a crop.
+  const padded = top > 0 || bottom > 0 || left > 0 || right > 0
+    ? tf.pad(grid, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]])
+    : grid;
+  if (top >= 0 && bottom >= 0 && left >= 0 && right >= 0) return padded;
+  const [, ph, pw] = padded.shape;
+  const [cutTop, cutBottom, cutLeft, cutRight] = [top, bottom, left, right].map((side) => Math.max(-side, 0));
+  return tf.slice(padded, [0, cutTop, cutLeft, 0], [n, ph - cutTop - cutBottom, pw - cutLeft - cutRight, channels]);
 }
 
 /**

@@ -4,7 +4,7 @@
 // kernel, summed over the depth multiplier; dW is the padded input with batch and channels
 // folded into the channels, convolved with dY used as the filter (dilated by the stride).
 import * as tf from '@tensorflow/tfjs';
-import { samePadding, withConvGradients, type ConvGeometry } from './convolution';
+import { samePadding, spreadToInput, withConvGradients, type ConvGeometry } from './convolution';
 
 /** Depthwise conv + bias, NHWC, kernel [kh, kw, in, multiplier]: out-channel c·m + k reads in-channel c. */
 export function depthwiseConv2dWithBias(
@@ -35,18 +35,7 @@ function inputGradient(dy: tf.Tensor4D, inShape: number[], w: tf.Tensor4D, geome
   const [kh, kw, , m] = w.shape;
   const [sh, sw] = geometry.strides;
   const [[padTop], [padLeft]] = paddingOf(inShape, w.shape, geometry);
-  const [, oh, ow, cm] = dy.shape;
-  let spread: tf.Tensor4D = dy;
-  if (sh > 1 || sw > 1) {
-    // Zeros between the rows and columns of dY: the positions the strided forward pass skipped.
-    const gapped = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, cm]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-    spread = tf.slice(tf.reshape(gapped, [n, oh * sh, ow * sw, cm]) as tf.Tensor4D, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, cm]);
-  }
-  const top = kh - 1 - padTop;
-  const left = kw - 1 - padLeft;
-  const bottom = h + kh - 1 - spread.shape[1] - top;
-  const right = wd + kw - 1 - spread.shape[2] - left;
-  const padded = tf.pad(spread, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  const padded = spreadToInput(dy, [h, wd], [sh, sw], [padTop, padLeft], [kh, kw]);
   const flipped = tf.reshape(tf.reverse(w, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
   const perOutput = tf.depthwiseConv2d(padded, flipped, 1, 'valid');
   return m === 1 ? perOutput : (tf.sum(tf.reshape(perOutput, [n, h, wd, c, m]), 4) as tf.Tensor4D);

@@ -15,6 +15,11 @@ describe('fast-path gradients equal tfjs autodiff (cpu)', () => {
     { name: '3x3 valid', input: [2, 7, 6, 3], kernel: [3, 3, 3, 4], strides: [1, 1], padding: 'valid' },
     { name: '2x3 stride 2 same', input: [2, 8, 7, 2], kernel: [2, 3, 2, 5], strides: [2, 2], padding: 'same' },
     { name: '3x3 stride 2 valid', input: [1, 9, 9, 2], kernel: [3, 3, 2, 3], strides: [2, 2], padding: 'valid' },
+    { name: '3x3 stride 2 same, odd size', input: [2, 7, 7, 3], kernel: [3, 3, 3, 4], strides: [2, 2], padding: 'same' },
+    // 1×1 strided (ResNet projection shortcuts): channels mixed on dY, then placed on the input grid.
+    { name: '1x1 stride 2 same', input: [2, 8, 8, 3], kernel: [1, 1, 3, 5], strides: [2, 2], padding: 'same' },
+    { name: '1x1 stride 2 same, odd size', input: [2, 7, 5, 3], kernel: [1, 1, 3, 4], strides: [2, 2], padding: 'same' },
+    { name: '1x1 stride 3x2 valid', input: [1, 8, 7, 2], kernel: [1, 1, 2, 3], strides: [3, 2], padding: 'valid' },
   ];
   for (const c of cases) {
     it(`conv2d ${c.name}: output, input, kernel and bias gradients`, () => {
@@ -51,5 +56,22 @@ describe('fast-path gradients equal tfjs autodiff (cpu)', () => {
     const m = tf.moments(x, [0, 1, 2]);
     assert.ok(maxAbsDiff(moments[0], m.mean) < 1e-4 && maxAbsDiff(moments[1], m.variance) < 1e-3);
     tf.dispose([x, gamma, beta, m.mean, m.variance, ...moments, ...expected, ...actual]);
+  });
+
+  it('BatchNorm training mode over features (rank 2, no scale): output and input gradient', () => {
+    const x = tf.randomNormal([9, 5], -1, 2, 'float32', 7);
+    const beta = tf.randomNormal([5], 0, 1, 'float32', 8);
+    const probe = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.cos(tf.range(0, y.size).reshape(y.shape))));
+    const reference = (xi: tf.Tensor, b: tf.Tensor) => {
+      const m = tf.moments(xi, [0]);
+      // (tfjs's own BatchNorm gradient needs a scale tensor: γ = 1 stands for "no scale".)
+      return tf.batchNorm(xi, m.mean, m.variance, b, tf.ones([5]), 1e-3);
+    };
+    const fast = (xi: tf.Tensor, b: tf.Tensor) => batchNormTraining(xi, undefined, b, 1e-3, (m) => tf.dispose([m.mean, m.variance]));
+    assert.ok(maxAbsDiff(reference(x, beta), fast(x, beta)) < 1e-4);
+    const expected = tf.grads((a: tf.Tensor, b: tf.Tensor) => probe(reference(a, b)))([x, beta]);
+    const actual = tf.grads((a: tf.Tensor, b: tf.Tensor) => probe(fast(a, b)))([x, beta]);
+    expected.forEach((e, i) => assert.ok(maxAbsDiff(e, actual[i]) < 1e-3, `gradient ${i}: ${maxAbsDiff(e, actual[i])}`));
+    tf.dispose([x, beta, ...expected, ...actual]);
   });
 });
