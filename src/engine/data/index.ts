@@ -65,7 +65,10 @@ export async function detectDatasetKind(given: string): Promise<DatasetKind> {
 export async function openDataset(dataPath: string, options: OpenDatasetOptions): Promise<Dataset> {
   const kind = await detectDatasetKind(dataPath);
   const isFolder = await fs.stat(dataPath).then((s) => s.isDirectory(), () => false);
-  const descriptor = await findDescriptor(dataPath, isFolder);
+  const found = await findDescriptor(dataPath, isFolder);
+  // A split asked for (the training data beside the evaluation data) wins over the descriptor's
+  // default split and limit, which say how the evaluation data is read.
+  const descriptor = found && options.split !== undefined ? { ...found, split: options.split, limit: undefined } : found;
   const source = await openers[kind](dataPath, {
     split: options.split ?? descriptor?.split,
     layout: descriptor?.layout,

@@ -55,6 +55,21 @@ describe('dataset descriptor', () => {
     assert.ok(candidates.indexOf(path.join(folder, 'train.dataset.json')) < candidates.length - 1, 'the split\'s own descriptor comes before it');
   });
 
+  it('a folder\'s "limit" and "split" shape the evaluation read only, not the training data found beside it', async () => {
+    const sub = path.join(dir, 'folder-limit');
+    await fs.cp(path.join(fixtures, 'folder'), sub, { recursive: true });
+    await fs.writeFile(path.join(sub, 'dataset.json'), JSON.stringify({ labels: TEN, limit: 2, split: 'test' }));
+    const evaluation = await openDataset(sub, tiny);
+    assert.equal(evaluation.size, 2);
+    assert.equal(evaluation.info.split, 'test');
+    const train = await findTrainingSplit(sub);
+    assert.ok(train);
+    const ds = await openDataset(train.path, { ...tiny, split: train.split });
+    assert.equal(ds.size, 4, 'all the training samples');
+    assert.equal(ds.info.split, 'train');
+    assert.deepEqual(ds.info.labelNames, TEN, 'the names still apply');
+  });
+
   it('a list of the wrong length is left out with a note naming the file, not an error', async () => {
     const ds = await openDataset(idx('short'), tiny);
     assert.equal(ds.info.labelNames, undefined);
