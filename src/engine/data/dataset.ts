@@ -15,8 +15,10 @@ export interface ModelExpectations {
   /** Number of model outputs (classes). */
   classes: number;
   limit?: number;
-  /** The model's own class names (Teachable Machine's metadata.json), one per output. */
+  /** The model's own class names (Teachable Machine's metadata.json), as the file lists them. */
   classNames?: string[];
+  /** The file that lists them, for the note when they do not fit the outputs. */
+  classNamesFile?: string;
   /** Explicit preprocessing (wins over the descriptor and inference). */
   preprocessing?: Partial<Omit<Preprocessing, 'source'>>;
 }
@@ -129,10 +131,14 @@ function targetShape(
  */
 function resolveLabelNames(source: ImageSource, expect: ModelExpectations, descriptor: DatasetDescriptor | undefined, notes: string[]): string[] | undefined {
   const classes = expect.classes;
-  const fromModel = expect.classNames?.length === classes ? expect.classNames : undefined;
+  let fromModel = expect.classNames;
+  if (fromModel && fromModel.length !== classes) {
+    notes.push(namesNotUsed(expect.classNamesFile ?? 'metadata.json', fromModel.length, classes));
+    fromModel = undefined;
+  }
   let fromDescriptor = descriptor?.labels;
   if (fromDescriptor && fromDescriptor.length !== classes) {
-    notes.push(`The class names in ${path.basename(descriptor!.file)} were not used: it names ${fromDescriptor.length} classes, the model has ${classes} outputs.`);
+    notes.push(namesNotUsed(descriptor!.file, fromDescriptor.length, classes));
     fromDescriptor = undefined;
   }
   const fromSource = source.labelNames;
@@ -149,6 +155,11 @@ function resolveLabelNames(source: ImageSource, expect: ModelExpectations, descr
     notes.push(`The class names used (${quoteList(names!)}) differ from the data's own (${quoteList(usable!)}).`);
   }
   return names;
+}
+
+/** The note for a list of class names that does not fit the model's outputs. */
+export function namesNotUsed(file: string, count: number, classes: number): string {
+  return `The class names in ${path.basename(file)} were not used: it names ${count} classes, the model has ${classes} outputs.`;
 }
 
 function quoteList(names: string[]): string {

@@ -5,6 +5,7 @@ import type { BackendName, ModelInfo, ReportBase, ReportKind, Timing, ToolInfo }
 import { SCHEMA_VERSION } from '../../protocol/report';
 import packageJson from '../../../package.json';
 import { openDataset } from '../data';
+import { namesNotUsed } from '../data/dataset';
 import type { Dataset } from '../data/types';
 import { sha256Files } from '../data/files';
 import { outputClasses } from '../eval/evaluate';
@@ -65,7 +66,8 @@ export async function loadDatasetForModel(
   return openDataset(dataPath, {
     inputShape: loaded.model.inputs[0]!.shape.slice(1),
     classes: outputClasses(loaded.model),
-    classNames: modelClassNames(loaded),
+    classNames: loaded.classNames,
+    classNamesFile: loaded.classNamesFile,
     limit: options.limit,
     split: options.split,
   });
@@ -76,14 +78,15 @@ export function modelClassNames(loaded: LoadedModel): string[] | undefined {
   return loaded.classNames?.length === outputClasses(loaded.model) ? loaded.classNames : undefined;
 }
 
-/** What the report should say about how the model was read: dequantized weights, unusable class names. */
+/**
+ * What the report should say about how the model was read: dequantized weights, unusable class
+ * names (the data's note says the latter too, for jobs that read data).
+ */
 export function modelNotes(loaded: LoadedModel): string[] {
   const notes = [...(loaded.notes ?? [])];
   const names = loaded.classNames;
   const classes = outputClasses(loaded.model);
-  if (names && names.length !== classes) {
-    notes.push(`The class names in ${path.basename(loaded.classNamesFile ?? 'metadata.json')} were not used: it names ${names.length} classes, the model has ${classes} outputs.`);
-  }
+  if (names && names.length !== classes) notes.push(namesNotUsed(loaded.classNamesFile ?? 'metadata.json', names.length, classes));
   return notes;
 }
 

@@ -25,7 +25,8 @@ export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<
       const { accuracy, confusion, threads } = await evaluate(loaded.model, dataset, ctx);
       const seconds = watch.lap('evaluate');
       ctx.log('info', `Evaluated ${accuracy.samples} samples in ${seconds.toFixed(2)} s (${Math.round(accuracy.samples / seconds)} samples/s, ${backend}, ${threads === 1 ? 'one thread' : `${threads} threads`}).`);
-      const notes = [...base.notes, ...(dataset.info.note ? [dataset.info.note] : [])];
+      // The model's notes, less what the data's note already says (class names that do not fit).
+      const notes = [...base.notes.filter((n) => !dataset.info.note?.includes(n)), ...(dataset.info.note ? [dataset.info.note] : [])];
       return { ...base, dataset: dataset.info, layers, totals, accuracy, confusion, timings: watch.timings(), notes };
     } finally {
       dataset.close?.();
