@@ -18,11 +18,23 @@ export interface FlattenOrder {
   w: number;
 }
 
+/**
+ * One weight input of a node: the node (index in the graph), which input, the name it reads, and
+ * the initializer that name resolves to (through Identity nodes, which exporters use to share one
+ * initializer between layers with equal values).
+ */
+export interface WeightSlot {
+  node: number;
+  input: number;
+  name: string;
+  initializer: string;
+}
+
 /** Where a tfjs layer's weights live in the ONNX file. */
 export type LayerOrigin =
-  | { kind: 'conv'; node: string; weight: string; bias?: string; depthwise: boolean }
-  | { kind: 'dense'; node: string; weight: string; transB: boolean; bias?: string; biasDims?: number[]; order?: FlattenOrder; matmul: boolean }
-  | { kind: 'bn'; node: string; params: [string, string, string, string] };
+  | { kind: 'conv'; node: number; weight: WeightSlot; bias?: WeightSlot; depthwise: boolean }
+  | { kind: 'dense'; node: number; weight: WeightSlot; transB: boolean; bias?: WeightSlot; biasDims?: number[]; order?: FlattenOrder; matmul: boolean }
+  | { kind: 'bn'; node: number; params: [WeightSlot, WeightSlot, WeightSlot, WeightSlot] };
 
 /** How an ONNX tensor is held in tfjs (for rewriting value_info shapes after structured removal). */
 export interface TensorPlace {
@@ -47,8 +59,6 @@ export interface ConvertedGraph {
   origins: Map<string, LayerOrigin>;
   tensors: Map<string, TensorPlace>;
   flattenConstants: FlattenShapeConstant[];
-  /** Depthwise Conv nodes whose `group` follows their channel count. */
-  depthwiseNodes: Map<string, string>;
   /** The model input's shape without batch, in the file's layout: [C, H, W] or [F]. */
   inputShape: number[];
   inputName: string;
@@ -136,21 +146,22 @@ export class OnnxConverter {
   private readonly origins = new Map<string, LayerOrigin>();
   private readonly tensors = new Map<string, TensorPlace>();
   private readonly flattenConstants: FlattenShapeConstant[] = [];
-  private readonly depthwiseNodes = new Map<string, string>();
   private readonly chwOf = new Map<string, string>();
   private readonly consumers = new Map<string, OnnxNode[]>();
   private readonly producer = new Map<string, OnnxNode>();
   /** Nodes folded into another (a Sigmoid into SiLU, an Add into the MatMul it biases). */
   private readonly fused = new Set<OnnxNode>();
   private readonly initializers = new Map<string, OnnxTensor>();
-  private readonly usedWeights = new Map<string, string>();
+  private readonly nodeIndex: Map<OnnxNode, number>;
   private readonly notes: string[] = [];
 
   constructor(
     private readonly model: OnnxModel,
     private readonly file: string,
     private readonly external: ExternalData,
-  ) {}
+  ) {
+    this.nodeIndex = new Map(model.graph.nodes.map((n, i) => [n, i]));
+  }
 
   private fail(message: string, code: 'unsupported' | 'bad-model' = 'unsupported'): never {
     throw new EngineFailure(code, message, this.file);
@@ -198,7 +209,6 @@ export class OnnxConverter {
       origins: this.origins,
       tensors: this.tensors,
       flattenConstants: this.flattenConstants,
-      depthwiseNodes: this.depthwiseNodes,
       inputShape,
       inputName: input.name,
       outputName,
@@ -312,12 +322,12 @@ export class OnnxConverter {
       if (node.opType === 'MatMul') {
         const add = this.only(node.outputs[0]!);
         if (add?.opType === 'Add') {
-          const other = add.inputs.find((i) => i !== node.outputs[0]);
-          const init = other ? this.initializers.get(other) : undefined;
-          const weight = this.initializers.get(node.inputs[1] ?? '');
+          const index = add.inputs.findIndex((i) => i !== node.outputs[0]);
+          const init = index >= 0 ? this.resolveInitializer(add.inputs[index]!) : undefined;
+          const weight = this.resolveInitializer(node.inputs[1] ?? '');
           if (init && weight && weight.dims.length === 2 && elementCount(init.dims) === weight.dims[1] && init.dims.length <= 2) {
             this.fused.add(add);
-            this.matmulBias.set(node, { add, bias: init });
+            this.matmulBias.set(node, { add, index });
           }
         }
       }
@@ -325,7 +335,7 @@ export class OnnxConverter {
   }
 
   private readonly fusedAs = new Map<OnnxNode, 'silu' | 'hardswish'>();
-  private readonly matmulBias = new Map<OnnxNode, { add: OnnxNode; bias: OnnxTensor }>();
+  private readonly matmulBias = new Map<OnnxNode, { add: OnnxNode; index: number }>();
 
   private value(node: OnnxNode, index: number): Value | undefined {
     const name = node.inputs[index];
@@ -361,15 +371,26 @@ export class OnnxConverter {
     return v.values as number[];
   }
 
-  /** A weight initializer's float values, claimed by one layer (a shared weight is refused). */
-  private async weight(node: OnnxNode, index: number, layer: string): Promise<{ tensor: OnnxTensor; values: Float32Array }> {
+  /** The initializer a name stands for, through Identity nodes (exporters share equal initializers so). */
+  private resolveInitializer(name: string): OnnxTensor | undefined {
+    let current = name;
+    for (let hops = 0; hops < 64; hops++) {
+      const init = this.initializers.get(current);
+      if (init) return init;
+      const producer = this.producer.get(current);
+      if (producer?.opType !== 'Identity' || !KNOWN_DOMAINS.has(producer.domain)) return undefined;
+      current = producer.inputs[0] ?? '';
+    }
+    return undefined;
+  }
+
+  /** A weight input's float values and where it lives (a weight shared with other layers is read for each). */
+  private async weight(node: OnnxNode, index: number): Promise<{ tensor: OnnxTensor; values: Float32Array; slot: WeightSlot }> {
     const name = node.inputs[index] ?? '';
-    const tensor = this.initializers.get(name);
+    const tensor = this.resolveInitializer(name);
     if (!tensor) this.refuse(node, `its weight "${name}" is not an initializer (weights computed in the graph are not read)`);
-    const owner = this.usedWeights.get(name);
-    if (owner) this.refuse(node, `its weight "${name}" is shared with layer "${owner}"`);
-    this.usedWeights.set(name, layer);
-    return { tensor, values: await floatValues(tensor, this.external, this.file) };
+    const slot = { node: this.nodeIndex.get(node)!, input: index, name, initializer: tensor.name };
+    return { tensor, values: await floatValues(tensor, this.external, this.file), slot };
   }
 
   private addLayer(className: string, name: string, config: Json, inputs: string[]): string {
@@ -556,7 +577,7 @@ export class OnnxConverter {
   private async conv(node: OnnxNode): Promise<void> {
     const x = this.toChw(node, this.val(node, 0));
     const name = this.nameFor(node);
-    const { tensor, values } = await this.weight(node, 1, name);
+    const { tensor, values, slot } = await this.weight(node, 1);
     if (tensor.dims.length !== 4) this.refuse(node, `weight "${tensor.name}" has shape [${tensor.dims.join(', ')}]; only 2-D convolutions are supported`);
     const [o, inPerGroup, kh, kw] = tensor.dims as [number, number, number, number];
     const c = x.shape[0]!;
@@ -573,12 +594,12 @@ export class OnnxConverter {
     const pads = this.pads(node, x.shape.slice(1), [kh, kw], strides, dilations);
     const { input, padding } = this.padding(node, x, pads, [kh, kw], strides, dilations, true, name);
     let bias: Float32Array | undefined;
-    let biasName: string | undefined;
+    let biasSlot: WeightSlot | undefined;
     if (node.inputs[2]) {
-      const b = await this.weight(node, 2, name);
+      const b = await this.weight(node, 2);
       if (elementCount(b.tensor.dims) !== o) this.fail(`${label(node)} has bias "${b.tensor.name}" of ${elementCount(b.tensor.dims)} values for ${o} filters`, 'bad-model');
       bias = b.values;
-      biasName = b.tensor.name;
+      biasSlot = b.slot;
     }
     const common = { kernel_size: [kh, kw], strides, padding, data_format: 'channels_last', dilation_rate: dilations, activation: 'linear', use_bias: !!bias, bias_initializer: ZEROS };
     const stored: StoredWeight[] = [];
@@ -586,14 +607,13 @@ export class OnnxConverter {
       const m = o / c;
       this.addLayer('DepthwiseConv2D', name, { ...common, depth_multiplier: m, depthwise_initializer: ZEROS }, [input.layer]);
       stored.push({ name: `${name}/depthwise_kernel`, shape: [kh, kw, c, m], values: convToTfjs(values, o, 1, kh, kw) });
-      this.depthwiseNodes.set(name, node.name);
     } else {
       this.addLayer('Conv2D', name, { ...common, filters: o, kernel_initializer: ZEROS }, [input.layer]);
       stored.push({ name: `${name}/kernel`, shape: [kh, kw, inPerGroup, o], values: convToTfjs(values, o, inPerGroup, kh, kw) });
     }
     if (bias) stored.push({ name: `${name}/bias`, shape: [o], values: bias });
     this.weights.set(name, stored);
-    this.origins.set(name, { kind: 'conv', node: node.name, weight: tensor.name, ...(biasName ? { bias: biasName } : {}), depthwise });
+    this.origins.set(name, { kind: 'conv', node: this.nodeIndex.get(node)!, weight: slot, ...(biasSlot ? { bias: biasSlot } : {}), depthwise });
     this.out(node, { layer: name, shape: this.windowShape(node, input, [kh, kw], strides, dilations, padding, o), layout: 'chw' });
   }
 
@@ -602,7 +622,7 @@ export class OnnxConverter {
     const x = this.val(node, 0);
     const name = this.nameFor(node);
     const channels = x.shape[0]!;
-    const params = await Promise.all([1, 2, 3, 4].map((i) => this.weight(node, i, name)));
+    const params = await Promise.all([1, 2, 3, 4].map((i) => this.weight(node, i)));
     for (const p of params) {
       if (elementCount(p.tensor.dims) !== channels) this.fail(`${label(node)} has "${p.tensor.name}" of ${elementCount(p.tensor.dims)} values for ${channels} channels`, 'bad-model');
     }
@@ -612,7 +632,7 @@ export class OnnxConverter {
     }, [x.layer]);
     const names = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
     this.weights.set(name, params.map((p, i) => ({ name: `${name}/${names[i]}`, shape: [channels], values: p.values })));
-    this.origins.set(name, { kind: 'bn', node: node.name, params: params.map((p) => p.tensor.name) as [string, string, string, string] });
+    this.origins.set(name, { kind: 'bn', node: this.nodeIndex.get(node)!, params: params.map((p) => p.slot) as [WeightSlot, WeightSlot, WeightSlot, WeightSlot] });
     this.out(node, { ...x, layer: name, nonNegative: false });
   }
 
@@ -842,29 +862,27 @@ export class OnnxConverter {
     this.refuse(node, `${node.opType} of axes [${axes.join(', ')}] on [N, ${x.shape.join(', ')}] does more than flatten`);
   }
 
-  private async dense(node: OnnxNode, x: Val, weightIndex: number, transB: boolean, biasTensor: OnnxTensor | undefined, matmul: boolean): Promise<void> {
+  private async dense(node: OnnxNode, x: Val, transB: boolean, biasInput: { node: OnnxNode; index: number } | undefined, matmul: boolean): Promise<void> {
     if (x.layout === 'chw') this.refuse(node, `it multiplies a feature map [${x.shape.join(', ')}]; flatten it first`);
     const name = this.nameFor(node);
-    const { tensor, values } = await this.weight(node, weightIndex, name);
+    const { tensor, values, slot } = await this.weight(node, 1);
     if (tensor.dims.length !== 2) this.refuse(node, `weight "${tensor.name}" of shape [${tensor.dims.join(', ')}] is not a matrix`);
     const [k, units] = transB ? [tensor.dims[1]!, tensor.dims[0]!] : [tensor.dims[0]!, tensor.dims[1]!];
     if (k !== x.shape[0]) this.fail(`${label(node)} has weight "${tensor.name}" of shape [${tensor.dims.join(', ')}] for an input of ${x.shape[0]} values`, 'bad-model');
     const kernel = denseToTfjs(values, k, units, transB, x.order);
     const stored: StoredWeight[] = [{ name: `${name}/kernel`, shape: [k, units], values: kernel }];
-    let biasName: string | undefined;
+    let biasSlot: WeightSlot | undefined;
     let biasDims: number[] | undefined;
-    if (biasTensor) {
-      if (elementCount(biasTensor.dims) !== units) this.fail(`${label(node)} has bias "${biasTensor.name}" of ${elementCount(biasTensor.dims)} values for ${units} units`, 'bad-model');
-      const owner = this.usedWeights.get(biasTensor.name);
-      if (owner) this.refuse(node, `its bias "${biasTensor.name}" is shared with layer "${owner}"`);
-      this.usedWeights.set(biasTensor.name, name);
-      stored.push({ name: `${name}/bias`, shape: [units], values: await floatValues(biasTensor, this.external, this.file) });
-      biasName = biasTensor.name;
-      biasDims = biasTensor.dims;
+    if (biasInput) {
+      const b = await this.weight(biasInput.node, biasInput.index);
+      if (elementCount(b.tensor.dims) !== units || b.tensor.dims.length > 2) this.fail(`${label(node)} has bias "${b.tensor.name}" of shape [${b.tensor.dims.join(', ')}] for ${units} units`, 'bad-model');
+      stored.push({ name: `${name}/bias`, shape: [units], values: b.values });
+      biasSlot = b.slot;
+      biasDims = b.tensor.dims;
     }
-    this.addLayer('Dense', name, { units, activation: 'linear', use_bias: !!biasTensor, kernel_initializer: ZEROS, bias_initializer: ZEROS }, [x.layer]);
+    this.addLayer('Dense', name, { units, activation: 'linear', use_bias: !!biasInput, kernel_initializer: ZEROS, bias_initializer: ZEROS }, [x.layer]);
     this.weights.set(name, stored);
-    this.origins.set(name, { kind: 'dense', node: node.name, weight: tensor.name, transB, matmul, ...(biasName ? { bias: biasName, biasDims } : {}), ...(x.order ? { order: x.order } : {}) });
+    this.origins.set(name, { kind: 'dense', node: this.nodeIndex.get(node)!, weight: slot, transB, matmul, ...(biasSlot ? { bias: biasSlot, biasDims } : {}), ...(x.order ? { order: x.order } : {}) });
     const output = matmul && this.matmulBias.get(node) ? this.matmulBias.get(node)!.add.outputs[0]! : node.outputs[0]!;
     this.setVal(output, { kind: 'val', layer: name, shape: [units], layout: 'flat' });
     if (output !== node.outputs[0]) this.setVal(node.outputs[0]!, { kind: 'val', layer: name, shape: [units], layout: 'flat' });
@@ -874,15 +892,13 @@ export class OnnxConverter {
     if (attrInt(node, 'transA', 0) !== 0) this.refuse(node, 'transA 1');
     if (attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1) this.refuse(node, 'alpha or beta other than 1');
     const x = this.val(node, 0);
-    const biasName = node.inputs[2];
-    const bias = biasName ? this.initializers.get(biasName) : undefined;
-    if (biasName && !bias) this.refuse(node, `its bias "${biasName}" is not an initializer`);
-    return this.dense(node, x.layout === 'c11' ? { ...x, shape: [x.shape[0]!], layout: 'flat' } : x, 1, attrInt(node, 'transB', 0) === 1, bias, false);
+    return this.dense(node, x.layout === 'c11' ? { ...x, shape: [x.shape[0]!], layout: 'flat' } : x, attrInt(node, 'transB', 0) === 1, node.inputs[2] ? { node, index: 2 } : undefined, false);
   }
 
   private async matmul(node: OnnxNode): Promise<void> {
     const x = this.val(node, 0);
-    return this.dense(node, x, 1, false, this.matmulBias.get(node)?.bias, true);
+    const bias = this.matmulBias.get(node);
+    return this.dense(node, x, false, bias ? { node: bias.add, index: bias.index } : undefined, true);
   }
 
   private softmax(node: OnnxNode): void {

@@ -43,7 +43,7 @@ async function withModel<T>(file: string, use: (loaded: LoadedModel) => Promise<
 }
 
 describe('ONNX writer: the same ModelProto with only what changed', () => {
-  for (const name of ['conv_chain', 'depthwise_se', 'silu_concat', 'normalise_squeeze', 'mlp', 'cnn8', 'opset10', 'opset21']) {
+  for (const name of ['conv_chain', 'depthwise_se', 'silu_concat', 'normalise_squeeze', 'mlp', 'cnn8', 'opset10', 'opset21', 'shared_bias']) {
     it(`${name}: written unchanged, it is byte-identical to the input`, async (t) => {
       const dir = tempDir(t);
       const input = path.join(tinyDir, `${name}.onnx`);
@@ -111,6 +111,36 @@ describe('ONNX writer: the same ModelProto with only what changed', () => {
       assert.deepEqual(after.graph.valueInfo.map((v) => rawField(v.msg, v.msg.fields[0]!)), before.graph.valueInfo.map((v) => rawField(v.msg, v.msg.fields[0]!)));
       await withModel(out, async (again) => {
         const { shape, x } = expected['conv_chain']!;
+        assert.ok(maxDiff(predictNchw(again.model, x, shape), predictNchw(loaded.model, x, shape)) <= 1e-6);
+      });
+    });
+  });
+});
+
+describe('ONNX writer: shared initializers', () => {
+  it('stay shared while the layers agree; a layer that now differs gets its own (an Identity alias becomes the initializer)', async (t) => {
+    const dir = tempDir(t);
+    await withModel(path.join(tinyDir, 'shared_bias.onnx'), async (loaded) => {
+      const setBias = (layer: string, values: number[]): void => {
+        const l = loaded.model.getLayer(layer);
+        const [kernel] = l.getWeights();
+        l.setWeights([kernel!, tf.tensor(values, [3])]);
+      };
+      const aBias = Array.from(loaded.model.getLayer('a').getWeights()[1]!.dataSync());
+      assert.deepEqual(Array.from(loaded.model.getLayer('b').getWeights()[1]!.dataSync()), aBias, 'b reads a.bias through Identity_0');
+      setBias('b', [1, 2, 3]);
+      setBias('c', [4, 5, 6]);
+      const out = path.join(dir, 'unshared.onnx');
+      await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+      const written = read(out);
+      assert.deepEqual(written.graph.nodes.map((n) => n.name), ['/a/Conv', '/b/Conv', '/c/Conv', '/Add', '/Add_1', '/GlobalAveragePool', '/Flatten', '/fc/Gemm'], 'the alias node is gone');
+      assert.deepEqual(Array.from((await initializer(out, 'b.bias')).values), [1, 2, 3]);
+      assert.deepEqual(Array.from((await initializer(out, 'a.bias')).values), Array.from(Float32Array.from(aBias)));
+      const c = written.graph.nodes.find((n) => n.name === '/c/Conv')!;
+      assert.equal(c.inputs[2], 'a.bias_1');
+      assert.deepEqual(Array.from((await initializer(out, 'a.bias_1')).values), [4, 5, 6]);
+      await withModel(out, async (again) => {
+        const { shape, x } = expected['shared_bias']!;
         assert.ok(maxDiff(predictNchw(again.model, x, shape), predictNchw(loaded.model, x, shape)) <= 1e-6);
       });
     });
