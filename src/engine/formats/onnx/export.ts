@@ -3,7 +3,8 @@
 // feeds), conv kernels are [out, in, kh, kw], and a Dense after a flatten has its rows permuted
 // to the (c, h, w) order of ONNX's Flatten. TF's 'same' padding becomes explicit pads. Initializers
 // are named `<layer>.weight` / `<layer>.bias` (BatchNorm: `.running_mean` / `.running_var`), so
-// reading the file back gives the same layer names. A layer with no ONNX mapping is named.
+// reading the file back gives the same layer names. Nested models are written flat, their layers
+// named `<model>.<layer>`. A layer with no ONNX mapping is named.
 import * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../../core/errors';
 import { convFromTfjs, denseFromTfjs, type FlattenOrder } from './convert';
@@ -70,7 +71,8 @@ function windowOut(inHW: number[], kernel: number[], strides: number[], dilation
 class OnnxExporter {
   private readonly nodes: Uint8Array[] = [];
   private readonly initializers: Uint8Array[] = [];
-  private readonly held = new Map<tf.layers.Layer, Held>();
+  /** What each symbolic tensor (by id) is in the ONNX graph. */
+  private readonly held = new Map<number, Held>();
   private readonly names = new Set<string>();
 
   constructor(
@@ -119,21 +121,11 @@ class OnnxExporter {
     }
     const inputName = this.unique(inputLayer.name);
     const dims = inputShape as number[];
-    this.held.set(inputLayer, { name: inputName, shape: dims });
+    this.held.set(model.inputs[0]!.id, { name: inputName, shape: dims });
     const onnxInput = dims.length === 3 ? ['N', dims[2]!, dims[0]!, dims[1]!] : ['N', dims[0]!];
-    for (const layer of model.layers) {
-      if (layer === inputLayer || layer.getClassName() === 'InputLayer') continue;
-      if (layer instanceof tf.LayersModel) this.refuse(layer, 'is a nested model; ONNX export writes flat models');
-      if (layer.inboundNodes.length !== 1) this.refuse(layer, 'is called more than once (a shared layer)');
-      const inputs = layer.inboundNodes[0]!.inboundLayers.map((l) => {
-        const h = this.held.get(l);
-        if (!h) this.refuse(layer, `reads layer "${l.name}", which was not written`);
-        return h;
-      });
-      this.held.set(layer, this.layer(layer, inputs));
-    }
-    const outputLayer = model.outputs[0]!.sourceLayer;
-    const out = this.held.get(outputLayer)!;
+    this.walk(model, '');
+    const out = this.held.get(model.outputs[0]!.id);
+    if (!out) throw new EngineFailure('unsupported', 'cannot be written as ONNX: its output is not computed from its input', this.file);
     if (out.shape.length !== 1 || out.order) throw new EngineFailure('unsupported', 'cannot be written as ONNX: its output is not a vector of class scores', this.file);
     const graph = concatBytes([
       ...this.nodes,
@@ -151,9 +143,30 @@ class OnnxExporter {
     ]);
   }
 
+  /**
+   * Writes the layers of `container` in order; a nested model's layers are written in place, named
+   * `<model>.<layer>` (its call binds its inputs and outputs; a Sequential added whole has none).
+   */
+  private walk(container: tf.LayersModel, prefix: string): void {
+    for (const layer of container.layers) {
+      if (layer.getClassName() === 'InputLayer') continue;
+      const calls = layer.inboundNodes.filter((n) => n.inputTensors.length > 0 && n.inputTensors.every((t) => this.held.has(t.id)));
+      if (calls.length > 1) this.refuse(layer, 'is called more than once (a shared layer)');
+      const call = calls[0];
+      if (layer instanceof tf.LayersModel) {
+        if (call) layer.inputs.forEach((t, i) => this.held.set(t.id, this.held.get(call.inputTensors[i]!.id)!));
+        this.walk(layer, `${prefix}${layer.name}.`);
+        if (call) layer.outputs.forEach((t, i) => this.held.set(call.outputTensors[i]!.id, this.held.get(t.id)!));
+        continue;
+      }
+      if (!call) this.refuse(layer, 'is not connected to the model\'s input');
+      const out = this.layer(layer, call.inputTensors.map((t) => this.held.get(t.id)!), `${prefix}${layer.name}`);
+      call.outputTensors.forEach((t) => this.held.set(t.id, out));
+    }
+  }
+
   /** An activation by tfjs name after `input`; returns the output tensor name. */
-  private activation(layer: tf.layers.Layer, activation: string, input: string, output: string): string {
-    const name = layer.name;
+  private activation(layer: tf.layers.Layer, name: string, activation: string, input: string, output: string): string {
     switch (activation) {
       case 'linear':
         return input;
@@ -186,11 +199,11 @@ class OnnxExporter {
     }
   }
 
-  private layer(layer: tf.layers.Layer, inputs: Held[]): Held {
+  private layer(layer: tf.layers.Layer, inputs: Held[], name: string): Held {
     const cls = layer.getClassName();
     const config = layer.getConfig() as Config;
     const x = inputs[0]!;
-    const out = this.unique(layer.name);
+    const out = this.unique(name);
     const spatial = x.shape.length === 3;
     const weights = layer.getWeights().map((w) => ({ shape: w.shape, values: w.dataSync() as Float32Array }));
     const activationOf = (): string => String(config['activation'] ?? 'linear');
@@ -214,41 +227,41 @@ class OnnxExporter {
         let channels: number;
         if (cls === 'Conv2D') {
           const [kh, kw, i, o] = weights[0]!.shape as [number, number, number, number];
-          const wName = this.init(`${layer.name}.weight`, [o, i, kh, kw], convFromTfjs(weights[0]!.values, o, i, kh, kw));
-          const bias = config['useBias'] ? [this.init(`${layer.name}.bias`, [o], weights[1]!.values)] : [];
+          const wName = this.init(`${name}.weight`, [o, i, kh, kw], convFromTfjs(weights[0]!.values, o, i, kh, kw));
+          const bias = config['useBias'] ? [this.init(`${name}.bias`, [o], weights[1]!.values)] : [];
           const conv = this.unique(`${out}.conv`);
-          this.node('Conv', [input, wName, ...bias], [conv], layer.name, [...attrs, attrInt('group', 1)]);
+          this.node('Conv', [input, wName, ...bias], [conv], name, [...attrs, attrInt('group', 1)]);
           input = conv;
           channels = o;
         } else {
           const [kh, kw, ci, m] = weights[0]!.shape as [number, number, number, number];
-          const dwName = this.init(`${layer.name}${cls === 'SeparableConv2D' ? '.depthwise' : ''}.weight`, [ci * m, 1, kh, kw], convFromTfjs(weights[0]!.values, ci * m, 1, kh, kw));
-          const dwBias = cls === 'DepthwiseConv2D' && config['useBias'] ? [this.init(`${layer.name}.bias`, [ci * m], weights[1]!.values)] : [];
+          const dwName = this.init(`${name}${cls === 'SeparableConv2D' ? '.depthwise' : ''}.weight`, [ci * m, 1, kh, kw], convFromTfjs(weights[0]!.values, ci * m, 1, kh, kw));
+          const dwBias = cls === 'DepthwiseConv2D' && config['useBias'] ? [this.init(`${name}.bias`, [ci * m], weights[1]!.values)] : [];
           const dw = this.unique(`${out}.depthwise`);
-          this.node('Conv', [input, dwName, ...dwBias], [dw], cls === 'SeparableConv2D' ? `${layer.name}.depthwise` : layer.name, [...attrs, attrInt('group', c)]);
+          this.node('Conv', [input, dwName, ...dwBias], [dw], cls === 'SeparableConv2D' ? `${name}.depthwise` : name, [...attrs, attrInt('group', c)]);
           input = dw;
           channels = ci * m;
           if (cls === 'SeparableConv2D') {
             const [, , pi, o] = weights[1]!.shape as [number, number, number, number];
-            const pwName = this.init(`${layer.name}.weight`, [o, pi, 1, 1], convFromTfjs(weights[1]!.values, o, pi, 1, 1));
-            const bias = config['useBias'] ? [this.init(`${layer.name}.bias`, [o], weights[2]!.values)] : [];
+            const pwName = this.init(`${name}.weight`, [o, pi, 1, 1], convFromTfjs(weights[1]!.values, o, pi, 1, 1));
+            const bias = config['useBias'] ? [this.init(`${name}.bias`, [o], weights[2]!.values)] : [];
             const pw = this.unique(`${out}.pointwise`);
-            this.node('Conv', [input, pwName, ...bias], [pw], layer.name, [attrInts('kernel_shape', [1, 1]), attrInt('group', 1)]);
+            this.node('Conv', [input, pwName, ...bias], [pw], name, [attrInts('kernel_shape', [1, 1]), attrInt('group', 1)]);
             input = pw;
             channels = o;
           }
         }
-        const result = this.activation(layer, activationOf(), input, out);
+        const result = this.activation(layer, name, activationOf(), input, out);
         return { name: result, shape: [oh!, ow!, channels] };
       }
       case 'Dense': {
         if (x.shape.length !== 1) this.refuse(layer, `reads [${x.shape.join(', ')}]; ONNX export writes Dense layers on vectors`);
         const [k, o] = weights[0]!.shape as [number, number];
-        const wName = this.init(`${layer.name}.weight`, [o, k], denseFromTfjs(weights[0]!.values, k, o, true, x.order));
-        const bias = config['useBias'] ? [this.init(`${layer.name}.bias`, [o], weights[1]!.values)] : [];
+        const wName = this.init(`${name}.weight`, [o, k], denseFromTfjs(weights[0]!.values, k, o, true, x.order));
+        const bias = config['useBias'] ? [this.init(`${name}.bias`, [o], weights[1]!.values)] : [];
         const gemm = this.unique(`${out}.gemm`);
-        this.node('Gemm', [x.name, wName, ...bias], [gemm], layer.name, [attrInt('transB', 1)]);
-        return { name: this.activation(layer, activationOf(), gemm, out), shape: [o] };
+        this.node('Gemm', [x.name, wName, ...bias], [gemm], name, [attrInt('transB', 1)]);
+        return { name: this.activation(layer, name, activationOf(), gemm, out), shape: [o] };
       }
       case 'BatchNormalization': {
         if (x.order) this.refuse(layer, 'normalises a flattened map');
@@ -261,55 +274,55 @@ class OnnxExporter {
         const beta = config['center'] === false ? new Float32Array(channels) : weights[i++]!.values;
         const [mean, variance] = [weights[i++]!.values, weights[i++]!.values];
         const params = [
-          this.init(`${layer.name}.weight`, [channels], gamma),
-          this.init(`${layer.name}.bias`, [channels], beta),
-          this.init(`${layer.name}.running_mean`, [channels], mean),
-          this.init(`${layer.name}.running_var`, [channels], variance),
+          this.init(`${name}.weight`, [channels], gamma),
+          this.init(`${name}.bias`, [channels], beta),
+          this.init(`${name}.running_mean`, [channels], mean),
+          this.init(`${name}.running_var`, [channels], variance),
         ];
-        this.node('BatchNormalization', [x.name, ...params], [out], layer.name, [attrFloat('epsilon', Number(config['epsilon'] ?? 1e-3)), attrFloat('momentum', Number(config['momentum'] ?? 0.99))]);
+        this.node('BatchNormalization', [x.name, ...params], [out], name, [attrFloat('epsilon', Number(config['epsilon'] ?? 1e-3)), attrFloat('momentum', Number(config['momentum'] ?? 0.99))]);
         return { ...x, name: out };
       }
       case 'Activation':
-        return { ...x, name: this.elementwise(layer, x, () => this.activation(layer, activationOf(), x.name, out)) };
+        return { ...x, name: this.elementwise(name, x, () => this.activation(layer, name, activationOf(), x.name, out)) };
       case 'ReLU': {
         const max = config['maxValue'];
         if (max === undefined || max === null) {
-          this.node('Relu', [x.name], [out], layer.name);
-        } else this.node('Clip', [x.name, this.scalar(`${layer.name}.min`, 0), this.scalar(`${layer.name}.max`, Number(max))], [out], layer.name);
+          this.node('Relu', [x.name], [out], name);
+        } else this.node('Clip', [x.name, this.scalar(`${name}.min`, 0), this.scalar(`${name}.max`, Number(max))], [out], name);
         return { ...x, name: out };
       }
       case 'LeakyReLU':
-        this.node('LeakyRelu', [x.name], [out], layer.name, [attrFloat('alpha', Number(config['alpha'] ?? 0.3))]);
+        this.node('LeakyRelu', [x.name], [out], name, [attrFloat('alpha', Number(config['alpha'] ?? 0.3))]);
         return { ...x, name: out };
       case 'ELU':
         if (Number(config['alpha'] ?? 1) !== 1) this.refuse(layer, 'has alpha other than 1');
-        this.node('Elu', [x.name], [out], layer.name);
+        this.node('Elu', [x.name], [out], name);
         return { ...x, name: out };
       case 'Softmax':
         if (spatial || x.order) this.refuse(layer, 'applies softmax to a map');
-        this.node('Softmax', [x.name], [out], layer.name, [attrInt('axis', 1)]);
+        this.node('Softmax', [x.name], [out], name, [attrInt('axis', 1)]);
         return { ...x, name: out };
       case 'Dropout':
       case 'SpatialDropout2D':
       case 'GaussianNoise':
       case 'GaussianDropout':
       case 'AlphaDropout':
-        this.node('Identity', [x.name], [out], layer.name);
+        this.node('Identity', [x.name], [out], name);
         return { ...x, name: out };
       case 'Rescaling': {
         const scale = Number(config['scale'] ?? 1);
         const offset = Number(config['offset'] ?? 0);
         const scaled = this.unique(`${out}.scaled`);
-        this.node('Mul', [x.name, this.scalar(`${layer.name}.scale`, scale)], [scaled], `${layer.name}.scale`);
-        this.node('Add', [scaled, this.scalar(`${layer.name}.offset`, offset)], [out], layer.name);
+        this.node('Mul', [x.name, this.scalar(`${name}.scale`, scale)], [scaled], `${name}.scale`);
+        this.node('Add', [scaled, this.scalar(`${name}.offset`, offset)], [out], name);
         return { ...x, name: out };
       }
       case 'ZeroPadding2D': {
         needMap();
         const p = config['padding'] as number[][];
         const [[t, b], [l, r]] = p as [[number, number], [number, number]];
-        const pads = this.init(this.unique(`${layer.name}.pads`), [8], [0, 0, t, l, 0, 0, b, r], DataType.INT64);
-        this.node('Pad', [x.name, pads], [out], layer.name, []);
+        const pads = this.init(this.unique(`${name}.pads`), [8], [0, 0, t, l, 0, 0, b, r], DataType.INT64);
+        this.node('Pad', [x.name, pads], [out], name, []);
         return { name: out, shape: [x.shape[0]! + t + b, x.shape[1]! + l + r, x.shape[2]!] };
       }
       case 'MaxPooling2D':
@@ -322,7 +335,7 @@ class OnnxExporter {
         const pads = padding === 'same' ? samePads([h, w], kernel, strides, [1, 1]) : [0, 0, 0, 0];
         const attrs = [attrInts('kernel_shape', kernel), attrInts('strides', strides), attrInts('pads', pads)];
         // TF's 'same' average excludes the padding, as ONNX's count_include_pad 0 does.
-        this.node(cls === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [x.name], [out], layer.name, cls === 'MaxPooling2D' ? attrs : [...attrs, attrInt('count_include_pad', 0)]);
+        this.node(cls === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [x.name], [out], name, cls === 'MaxPooling2D' ? attrs : [...attrs, attrInt('count_include_pad', 0)]);
         const [oh, ow] = windowOut([h, w], kernel, strides, [1, 1], padding);
         return { name: out, shape: [oh!, ow!, c] };
       }
@@ -330,24 +343,24 @@ class OnnxExporter {
       case 'GlobalMaxPooling2D': {
         needMap();
         const pooled = this.unique(`${out}.pooled`);
-        this.node(cls === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x.name], [pooled], layer.name);
-        this.node('Flatten', [pooled], [out], `${layer.name}.flatten`, [attrInt('axis', 1)]);
+        this.node(cls === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x.name], [pooled], name);
+        this.node('Flatten', [pooled], [out], `${name}.flatten`, [attrInt('axis', 1)]);
         return { name: out, shape: [x.shape[2]!] };
       }
       case 'Flatten': {
-        if (!spatial) return { ...x, name: this.identity(layer, x.name, out) };
-        this.node('Flatten', [x.name], [out], layer.name, [attrInt('axis', 1)]);
+        if (!spatial) return { ...x, name: this.identity(name, x.name, out) };
+        this.node('Flatten', [x.name], [out], name, [attrInt('axis', 1)]);
         const [h, w, c] = x.shape as [number, number, number];
         return { name: out, shape: [h * w * c], ...(h * w > 1 ? { order: { c, h, w } } : {}) };
       }
       case 'Reshape': {
         const target = (config['targetShape'] as number[]).map(Number);
         if (x.shape.length === 1 && !x.order && target.length === 3 && target[0] === 1 && target[1] === 1 && target[2] === x.shape[0]) {
-          this.node('Unsqueeze', [x.name, this.init(this.unique(`${layer.name}.axes`), [2], [2, 3], DataType.INT64)], [out], layer.name);
+          this.node('Unsqueeze', [x.name, this.init(this.unique(`${name}.axes`), [2], [2, 3], DataType.INT64)], [out], name);
           return { name: out, shape: target };
         }
         if (target.length === 1 && spatial && x.shape[0] === 1 && x.shape[1] === 1 && target[0] === x.shape[2]) {
-          this.node('Flatten', [x.name], [out], layer.name, [attrInt('axis', 1)]);
+          this.node('Flatten', [x.name], [out], name, [attrInt('axis', 1)]);
           return { name: out, shape: target };
         }
         return this.refuse(layer, `reshapes [${x.shape.join(', ')}] to [${target.join(', ')}], which has no NCHW equivalent here`);
@@ -359,7 +372,7 @@ class OnnxExporter {
         let acc = inputs[0]!.name;
         inputs.slice(1).forEach((next, i) => {
           const target = i === inputs.length - 2 ? out : this.unique(`${out}.${i}`);
-          this.node(op, [acc, next.name], [target], i === inputs.length - 2 ? layer.name : `${layer.name}.${i}`);
+          this.node(op, [acc, next.name], [target], i === inputs.length - 2 ? name : `${name}.${i}`);
           acc = target;
         });
         const biggest = inputs.reduce((a, b) => (a.shape.reduce((p, q) => p * q, 1) >= b.shape.reduce((p, q) => p * q, 1) ? a : b));
@@ -369,7 +382,7 @@ class OnnxExporter {
         const axis = Number(config['axis'] ?? -1);
         if (axis !== -1 && axis !== x.shape.length) this.refuse(layer, `concatenates along axis ${axis}, not the channels`);
         if (inputs.some((i) => i.order)) this.refuse(layer, 'concatenates flattened maps');
-        this.node('Concat', inputs.map((i) => i.name), [out], layer.name, [attrInt('axis', 1)]);
+        this.node('Concat', inputs.map((i) => i.name), [out], name, [attrInt('axis', 1)]);
         const channels = inputs.reduce((n, i) => n + i.shape[i.shape.length - 1]!, 0);
         return { name: out, shape: [...x.shape.slice(0, -1), channels] };
       }
@@ -378,13 +391,13 @@ class OnnxExporter {
     }
   }
 
-  private elementwise(layer: tf.layers.Layer, x: Held, write: () => string): string {
+  private elementwise(name: string, x: Held, write: () => string): string {
     const result = write();
-    return result === x.name ? this.identity(layer, x.name, this.unique(`${layer.name}.out`)) : result;
+    return result === x.name ? this.identity(name, x.name, this.unique(`${name}.out`)) : result;
   }
 
-  private identity(layer: tf.layers.Layer, input: string, output: string): string {
-    this.node('Identity', [input], [output], layer.name);
+  private identity(name: string, input: string, output: string): string {
+    this.node('Identity', [input], [output], name);
     return output;
   }
 }

@@ -245,16 +245,40 @@ describe('Keras / TF.js → ONNX export', () => {
     });
   }
 
-  it('a nested model is refused by the layer that prevents it, and nothing is written', async (t) => {
+  for (const file of ['zoo/nested.keras', 'zoo/tfjs/teachable/model.json']) {
+    it(`nested models (${file}) are written flat, inner layers as <model>.<layer>`, async (t) => {
+      const dir = tempDir(t);
+      await withModel(path.join(repoRoot, 'test/fixtures', file), async (loaded) => {
+        const out = path.join(dir, 'flat.onnx');
+        await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+        await withModel(out, async (again) => {
+          const x = tf.randomUniform([2, ...(loaded.model.inputs[0]!.shape.slice(1) as number[])], 0, 1, 'float32', 9);
+          const d = tf.tidy(() => tf.max(tf.abs(tf.sub(loaded.model.predict(x) as tf.Tensor, again.model.predict(x) as tf.Tensor))).dataSync()[0]!);
+          x.dispose();
+          assert.ok(d <= 1e-5, `max |Δ| ${d}`);
+          assert.ok(again.model.layers.every((l) => !(l instanceof tf.LayersModel)));
+        });
+        if (file === 'zoo/nested.keras') assert.ok(read(out).graph.initializers.some((i) => i.name === 'base.base_conv1.weight'));
+      });
+    });
+  }
+
+  it('a layer ONNX export does not cover is refused by name, and nothing is written', async (t) => {
     const dir = tempDir(t);
-    await withModel(path.join(repoRoot, 'test/fixtures/zoo/nested.h5'), async (loaded) => {
-      const out = path.join(dir, 'nested.onnx');
-      await assert.rejects(saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded }), (error: unknown) => {
+    const input = tf.input({ shape: [6, 6, 1], name: 'image' });
+    const cropped = tf.layers.cropping2D({ cropping: [[1, 1], [1, 1]], name: 'crop' }).apply(input) as tf.SymbolicTensor;
+    const flat = tf.layers.flatten({ name: 'flat' }).apply(cropped) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, name: 'fc' }).apply(flat) as tf.SymbolicTensor });
+    const out = path.join(dir, 'crop.onnx');
+    try {
+      await assert.rejects(saveModel(model, out, 'onnx'), (error: unknown) => {
         assert.ok(error instanceof EngineFailure);
-        assert.match(error.message, /cannot be written as ONNX: layer "base" \(.*\) is a nested model/);
+        assert.match(error.message, /crop\.onnx: cannot be written as ONNX: layer "crop" \(Cropping2D\) has no ONNX mapping/);
         return true;
       });
-      assert.equal(await fs.stat(out).then(() => true, () => false), false);
-    });
+    } finally {
+      model.dispose();
+    }
+    assert.equal(await fs.stat(out).then(() => true, () => false), false);
   });
 });
