@@ -41,7 +41,7 @@ export function renderBudgetSummary(report: PruneReport, budget: BudgetSection):
   const verdict = chosen
     ? h('p', { class: `budget-verdict ${chosen.withinBudget ? 'within' : 'over'}`, 'data-testid': 'budget-verdict' },
       `Verified held-out drop ${dropText(chosen.verifiedDrop)} ${chosen.withinBudget ? 'within' : 'over'} the budget of ${maxDrop} pp`,
-      ` — ${pct(chosen.removed)} of the ${objective} removed.`)
+      ` — ${pct(chosen.removed)} of the ${objective} removed${chosen.verifiedDrop < 0 ? '; held-out top-1 rose' : ''}.`)
     : h('p', { class: 'budget-verdict over', 'data-testid': 'budget-verdict' }, `No attempt kept held-out top-1 within ${maxDrop} pp: no model was written.`);
   const heldOut = budget.heldOutAfter
     ? `Held-out top-1 ${pct(budget.heldOutBefore.top1, 2)} → ${pct(budget.heldOutAfter.top1, 2)}`
@@ -125,7 +125,7 @@ export function renderSensitivity(section: SensitivitySection, chosen: BudgetAtt
             if (!point) return h('td', { class: 'num muted' }, '—');
             const drop = (c.baseline - point.top1) * 100;
             const label = `${c.layer} at ${pct(s, 0)} sparsity: calibration top-1 ${pct(point.top1, 2)}, drop ${drop.toFixed(2)} pp`;
-            const cell = h('td', { class: `num heat${i === mark ? ' allocated' : ''}`, title: label, 'aria-label': label, 'data-drop': drop.toFixed(4) }, drop.toFixed(1));
+            const cell = h('td', { class: `num heat${i === mark ? ' allocated' : ''}`, title: label, 'aria-label': label, 'data-drop': drop.toFixed(4) }, drop.toFixed(1).replace('-', '−'));
             cell.style.setProperty('--heat', String(Math.max(0, Math.min(1, drop / scale))));
             return cell;
           }),
@@ -146,7 +146,7 @@ export function renderBudgetCurves(budget: BudgetSection): SVGElement | null {
   for (const a of budget.attempts) byMethod.set(a.method, [...(byMethod.get(a.method) ?? []), [a.removed, a.heldOutTop1]]);
   const series: Series[] = [...byMethod].map(([m, pts]) => ({ name: methodLabel(m), points: pts.sort((p, q) => p[0] - q[0]) }));
   return lineChart(series, {
-    title: `Held-out top-1 of each attempt against the ${OBJECTIVE_WORDS[budget.objective]} removed`,
+    title: 'Held-out top-1 of each verified attempt',
     xLabel: `share of ${OBJECTIVE_WORDS[budget.objective]} removed`,
     yLabel: 'held-out top-1',
     xTick: (v) => pct(v, 0),

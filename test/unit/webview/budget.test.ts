@@ -69,6 +69,8 @@ test('a budget nothing met says so and claims no drop; a drop is never shown bel
   assert.equal(dropText(-0.1), '−0.10 pp', 'a gain');
   const over = { ...sampleBudget, chosen: { ...sampleBudget.chosen!, verifiedDrop: 0.6, withinBudget: false } };
   assert.match(text(byTestId(renderBudgetSummary(sampleBudgetPrune, over), 'budget-verdict')), /^Verified held-out drop 0\.60 pp over the budget of 0\.5 pp/);
+  const gain = { ...sampleBudget, chosen: { ...sampleBudget.chosen!, verifiedDrop: -0.995 } };
+  assert.equal(text(byTestId(renderBudgetSummary(sampleBudgetPrune, gain), 'budget-verdict')), 'Verified held-out drop −0.99 pp within the budget of 0.5 pp — 84.0% of the parameters removed; held-out top-1 rose.', 'a gain is not rounded up into a larger one');
 });
 
 test('the sensitivity heat map: a row per layer, a cell per ladder sparsity with its drop, the written sparsity outlined', () => {
