@@ -66,6 +66,7 @@ describe('ONNX reader: tiny graphs against onnxruntime', () => {
       assert.equal(classes['conv2.pad'], 'ZeroPadding2D', 'asymmetric pads become an explicit ZeroPadding2D');
       assert.equal(classes['act.Clip'], 'ReLU');
       assert.equal(loaded.model.getLayer('conv1').getWeights()[0]!.shape.join(','), '3,3,3,4', 'kernel [kh, kw, in, out]');
+      assert.ok(loaded.notes?.some((n) => n.startsWith('3-channel input: PyTorch image models usually expect ImageNet normalisation')), 'the ImageNet preprocessing question is stated, not guessed');
     } finally {
       loaded.model.dispose();
     }
