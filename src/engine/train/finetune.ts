@@ -67,7 +67,7 @@ export async function finetune(
   options: FinetuneOptions,
   ctx: JobContext,
 ): Promise<FinetuneInfo> {
-  const settings = resolveOptions(options);
+  const settings = resolveOptions(options, options.trainLayers === undefined && masks.length > 0);
   if (!(settings.epochs >= 1)) throw new EngineFailure('mismatch', `fine-tuning needs at least one epoch (got ${settings.epochs})`);
   const { steps } = networkOf(model);
   const known = new Set(steps.map((s) => s.layer));

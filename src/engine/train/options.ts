@@ -8,7 +8,10 @@ export interface FinetuneOptions {
   batchSize?: number;
   /** Default 'sgd' (Nesterov). */
   optimizer?: 'sgd' | 'adam';
-  /** Default 0.01 for SGD, 0.001 for Adam; multiplied by `learningRateDecay` after each epoch. */
+  /**
+   * Multiplied by `learningRateDecay` after each epoch. Default for SGD: 0.01 (METHOD.md §8) when
+   * the default layers train around masked ones, else 0.001 (see `defaultLearningRate`); Adam 0.001.
+   */
   learningRate?: number;
   /** Default 0.975 (METHOD.md §8). */
   learningRateDecay?: number;
@@ -52,13 +55,28 @@ export type ResolvedOptions = Required<Omit<FinetuneOptions, 'trainLayers' | 'au
   augment: { flip: boolean; shift: number };
 };
 
-export function resolveOptions(options: FinetuneOptions): ResolvedOptions {
+/**
+ * SGD's default learning rate. METHOD.md §8's η = 0.01 (μ 0.95) is the paper's for the blocks
+ * around a pruned connection, which is what the default layer choice trains. Moving every layer of
+ * a network at that rate is another regime: on the Keras-made zoo (Adam-trained, as most Keras
+ * models are), one epoch with every layer training at 0.01 cost 3–5 pp, pruned or not, where 0.001
+ * kept or gained accuracy (docs/benchmarks.md §7c; Keras's own fit does the same at 0.01). So the
+ * paper's rate applies to the paper's choice; any other set of layers (the caller's list, or every
+ * layer when nothing is masked) starts at a tenth of it.
+ */
+export function defaultLearningRate(optimizer: 'sgd' | 'adam', paperLayers: boolean): number {
+  if (optimizer === 'adam') return 0.001;
+  return paperLayers ? 0.01 : 0.001;
+}
+
+/** `paperLayers`: the default layer choice trains, around at least one masked layer. */
+export function resolveOptions(options: FinetuneOptions, paperLayers = true): ResolvedOptions {
   const optimizer = options.optimizer ?? 'sgd';
   return {
     epochs: options.epochs,
     batchSize: options.batchSize ?? 64,
     optimizer,
-    learningRate: options.learningRate ?? (optimizer === 'sgd' ? 0.01 : 0.001),
+    learningRate: options.learningRate ?? defaultLearningRate(optimizer, paperLayers),
     learningRateDecay: options.learningRateDecay ?? 0.975,
     momentum: options.momentum ?? 0.95,
     weightDecay: options.weightDecay ?? 1e-3,

@@ -85,4 +85,21 @@ describe('masked fine-tuning (wasm)', () => {
     assert.ok(Math.max(...accuracies) > 0.8, `held-out accuracies ${accuracies.join(', ')}`);
     model.dispose();
   });
+
+  it("SGD's default learning rate: 0.01 for the default layers around masked ones, 0.001 for any other choice; an explicit one wins", async () => {
+    const data = quadrantDataset(32, 4);
+    const run = async (options: { trainLayers?: string[]; learningRate?: number; optimizer?: 'adam' }, masked: boolean) => {
+      const model = tinyCnn(4);
+      const masks = masked ? [randomMask(model, 'conv2', 0.5, 1)] : [];
+      const info = await finetune(model, masks, data, { epochs: 1, batchSize: 16, ...options }, quietContext());
+      model.dispose();
+      return info.learningRate;
+    };
+    assert.equal(await run({}, true), 0.01, 'METHOD.md §8: the blocks around the pruned connection');
+    assert.equal(await run({ trainLayers: ['conv1', 'bn1', 'conv2', 'bn2', 'output'] }, true), 0.001, 'every layer, named by the caller');
+    assert.equal(await run({ trainLayers: ['conv2'] }, true), 0.001, "the caller's own choice");
+    assert.equal(await run({}, false), 0.001, 'nothing masked: every layer trains');
+    assert.equal(await run({ trainLayers: ['conv2'], learningRate: 0.02 }, true), 0.02);
+    assert.equal(await run({ optimizer: 'adam' }, true), 0.001);
+  });
 });
