@@ -13,6 +13,7 @@ import { pruneModel } from './pruneModel';
 import { refreshModels } from './refreshModels';
 import { selectDataset } from './selectDataset';
 import { showReport } from './showReport';
+import { sweepModel } from './sweepModel';
 
 type Command = (deps: CommandDeps, ...args: unknown[]) => unknown;
 
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   'quench.pruneModel': pruneModel,
   'quench.analyzeModel': analyzeModel,
   'quench.compareMethods': compareMethods,
+  'quench.sweepModel': sweepModel,
   'quench.inspectModel': inspectModel,
   'quench.evaluateModel': evaluateModel,
   'quench.showReport': showReport,

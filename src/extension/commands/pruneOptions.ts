@@ -172,7 +172,7 @@ export function pruneParams(modelPath: string, choices: PruneChoices, limit?: nu
   // out. Its fine-tuning is always said, 0 included: unsaid, the engine fine-tunes one epoch where
   // training data sits beside the data.
   if (choices.maxDrop !== null) {
-    return { ...common, method: choices.budgetMethod as PruneParams['method'], maxDrop: choices.maxDrop, objective: choices.objective, finetune: { epochs: finetuneEpochs, trainData: choices.trainData } };
+    return { ...common, method: choices.budgetMethod, maxDrop: choices.maxDrop, objective: choices.objective, finetune: { epochs: finetuneEpochs, trainData: choices.trainData } };
   }
   return {
     ...common,

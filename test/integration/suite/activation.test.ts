@@ -6,6 +6,7 @@ const PUBLIC_COMMANDS = [
   'quench.pruneModel',
   'quench.analyzeModel',
   'quench.compareMethods',
+  'quench.sweepModel',
   'quench.inspectModel',
   'quench.evaluateModel',
   'quench.showReport',

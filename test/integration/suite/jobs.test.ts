@@ -94,5 +94,45 @@ export function jobTests(): void {
       const after = await vscode.commands.executeCommand<{ pid?: number }>('quench.engineInfo');
       assert.notEqual(after.pid, pid, 'a new engine process');
     });
+
+    it('within an accuracy budget the report verifies the held-out drop, and the budget is remembered for the model', async () => {
+      const out = scratch('budget', 'model.pruned', 'model.json');
+      // No fixed method: the arguments name a budget, one method under it and a short ladder.
+      const result = await vscode.commands.executeCommand<Outcome & { report?: { budget?: BudgetView } }>('quench.pruneModel', {
+        model: mnistModel(), data: mnistTest(), limit: 400, out, maxDrop: 1, budgetMethod: 'magnitude', finetuneEpochs: 0,
+      });
+      assert.equal(result.outcome, 'done', result.message);
+      const budget = result.report!.budget;
+      assert.ok(budget, 'the report has a budget section');
+      assert.equal(budget.maxDrop, 1);
+      assert.equal(budget.split.calibration + budget.split.heldOut, 400);
+      if (budget.chosen) {
+        assert.ok(budget.chosen.verifiedDrop <= 1 + 1e-9, `verified drop ${budget.chosen.verifiedDrop} pp within 1 pp`);
+        assert.ok(fs.existsSync(out), 'the model within the budget was written');
+      } else {
+        assert.equal(fs.existsSync(out), false, 'nothing met the budget: no model written');
+      }
+      // Remembered in the first workspace folder's .quench/models.json, keyed by the model's relative path.
+      const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+      const stored = JSON.parse(fs.readFileSync(path.join(root, '.quench', 'models.json'), 'utf8'))[path.relative(root, mnistModel()).split(path.sep).join('/')];
+      assert.deepEqual([stored?.maxDrop, stored?.budgetMethod], [1, 'magnitude']);
+    });
+
+    it('Sweep Accuracy vs Sparsity with arguments runs the sweep job and returns its saved report', async () => {
+      const result = await vscode.commands.executeCommand<Outcome & { report?: { curves?: { method: string; points: unknown[] }[]; maxDrop?: number } }>('quench.sweepModel', {
+        model: mnistModel(), data: mnistTest(), limit: 300, methods: ['magnitude', 'random'], sparsities: [0.5, 0.9], maxDrop: 1,
+      });
+      assert.equal(result.outcome, 'done', result.message);
+      assert.equal(result.report!.kind, 'sweep');
+      assert.deepEqual(result.report!.curves!.map((c) => [c.method, c.points.length]), [['magnitude', 2], ['random', 2]]);
+      assert.equal(result.report!.maxDrop, 1, 'the budget line travels with the report');
+      assert.ok(fs.existsSync(result.run!.file), 'the report is in .quench/runs/');
+    });
   });
+}
+
+interface BudgetView {
+  maxDrop: number;
+  split: { calibration: number; heldOut: number };
+  chosen: { verifiedDrop: number } | null;
 }

@@ -20,7 +20,7 @@ export function untrustedTests(): void {
       assert.equal(inspected.outcome, 'done');
     });
 
-    for (const command of ['quench.pruneModel', 'quench.analyzeModel', 'quench.compareMethods', 'quench.evaluateModel']) {
+    for (const command of ['quench.pruneModel', 'quench.analyzeModel', 'quench.compareMethods', 'quench.sweepModel', 'quench.evaluateModel']) {
       it(`${command} refuses and says why`, async () => {
         const out = scratch('untrusted', 'model.json');
         const result = await vscode.commands.executeCommand<{ outcome: string; message: string }>(command, { model: mnistModel(), data: mnistTest(), out, limit: 100 });
