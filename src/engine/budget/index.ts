@@ -256,7 +256,7 @@ export async function budgetPrune(state: JobState, params: PruneParams, modelSha
       objective,
       requestedMethod: params.method,
       split,
-      allocator: `${ALLOCATOR}; grown ×4 on calibration data while within the budget after fine-tuning, then bisected; backed off by bisection on a global scale of the allocation until the held-out drop is within the budget`,
+      allocator: `${ALLOCATOR}; grown ×4 on calibration data while within the budget after fine-tuning, then bisected; backed off by bisection on a global scale of the allocation until the held-out drop is within the budget${methods.length > 1 ? '; method auto: every method\'s first allocation fine-tuned and verified, the search continued with the one that removed the most within the budget on calibration data' : ''}`,
       sensitivity: {
         objective,
         ladder,
