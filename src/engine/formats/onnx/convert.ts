@@ -620,6 +620,7 @@ export class OnnxConverter {
   private async batchNorm(node: OnnxNode): Promise<void> {
     if (attrInt(node, 'training_mode', 0) !== 0 || node.outputs.filter(Boolean).length > 1) this.refuse(node, 'training-mode BatchNormalization (export the model in eval mode)');
     const x = this.val(node, 0);
+    if (x.order) this.refuse(node, 'it normalises a flattened feature map, whose features are ordered (c, h, w) in the file');
     const name = this.nameFor(node);
     const channels = x.shape[0]!;
     const params = await Promise.all([1, 2, 3, 4].map((i) => this.weight(node, i)));
@@ -729,7 +730,12 @@ export class OnnxConverter {
     if (a?.kind === 'ints' || b?.kind === 'ints') this.refuse(node, 'arithmetic on shapes');
     if (a?.kind === 'val' && b?.kind === 'val') {
       if (node.opType === 'Add') return this.merge(node, 'Add', a, b);
-      this.refuse(node, `${node.opType} of two computed tensors has no TensorFlow.js layer (only Add merges branches)`);
+      // a − b as a + (−1)·b: tfjs has no Subtract layer.
+      if (node.opType === 'Sub') {
+        const negated = this.addLayer('Rescaling', this.layerName('Rescaling', `${this.nameFor(node)}.negate`), { scale: -1, offset: 0 }, [b.layer]);
+        return this.merge(node, 'Add', a, { ...b, layer: negated, nonNegative: false });
+      }
+      this.refuse(node, `${node.opType} of two computed tensors has no TensorFlow.js layer`);
     }
     // A constant normalisation: x + c, x - c, x / c with a scalar c, as a Rescaling layer.
     if (a?.kind !== 'val') this.refuse(node, 'the constant comes first (only x + c, x - c, x / c are supported)');
