@@ -312,8 +312,12 @@ class OnnxExporter {
       case 'Rescaling': {
         const scale = Number(config['scale'] ?? 1);
         const offset = Number(config['offset'] ?? 0);
-        const scaled = this.unique(`${out}.scaled`);
-        this.node('Mul', [x.name, this.scalar(`${name}.scale`, scale)], [scaled], `${name}.scale`);
+        if (offset === 0) {
+          this.node('Mul', [x.name, this.scalar(`${name}.scale`, scale)], [out], name);
+          return { ...x, name: out };
+        }
+        const scaled = scale === 1 ? x.name : this.unique(`${out}.scaled`);
+        if (scale !== 1) this.node('Mul', [x.name, this.scalar(`${name}.scale`, scale)], [scaled], `${name}.scale`);
         this.node('Add', [scaled, this.scalar(`${name}.offset`, offset)], [out], name);
         return { ...x, name: out };
       }

@@ -331,5 +331,7 @@ export async function rewriteOnnx(model: tf.LayersModel, source: OnnxSource, fil
 export async function saveOnnx(model: tf.LayersModel, file: string, options: SaveOptions = {}): Promise<string[]> {
   const source = options.source?.source;
   const bytes = isOnnxSource(source) ? await rewriteOnnx(model, source, file) : exportOnnx(model, file);
+  // Protobuf messages stop at 2 GiB; larger models need external data, which this writer does not produce.
+  if (bytes.length > 2 ** 31 - 1) throw new EngineFailure('too-large', `the ONNX file would take ${bytes.length} bytes, over protobuf's 2 GiB limit`, file);
   return writeFilesAtomically([{ path: path.resolve(file), data: bytes }], options.protectedFiles);
 }
