@@ -96,7 +96,7 @@ export function outPickedByPerson(out: string, modelPath: string): boolean {
 
 /**
  * Another output format: a default output moves to that format's default; a chosen one keeps its
- * folder and stem with the format's file name (`x.h5` ↔ `x.keras` ↔ `x/model.json`).
+ * folder and stem with the format's file name (`x.h5` ↔ `x.keras` ↔ `x.onnx` ↔ `x/model.json`).
  */
 export function withFormat<T extends { out: string; format: ModelFormat }>(choices: T, modelPath: string, format: ModelFormat): T {
   if (!outPickedByPerson(choices.out, modelPath)) return { ...choices, format, out: defaultPrunedPath(modelPath, format) };
@@ -106,7 +106,8 @@ export function withFormat<T extends { out: string; format: ModelFormat }>(choic
   const base = path.basename(choices.out);
   const stem = named === 'tfjs-layers' && base.toLowerCase() === 'model.json' ? path.basename(dir) : base.replace(/\.[^.]+$/, '');
   const folder = named === 'tfjs-layers' && base.toLowerCase() === 'model.json' ? path.dirname(dir) : dir;
-  const out = format === 'tfjs-layers' ? path.join(folder, stem, 'model.json') : path.join(folder, `${stem}${format === 'keras-h5' ? '.h5' : '.keras'}`);
+  const extension = { 'keras-h5': '.h5', 'keras-v3': '.keras', onnx: '.onnx' } as const;
+  const out = format === 'tfjs-layers' ? path.join(folder, stem, 'model.json') : path.join(folder, `${stem}${extension[format]}`);
   return { ...choices, format, out };
 }
 

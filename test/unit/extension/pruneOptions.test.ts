@@ -55,6 +55,9 @@ test('a new format moves a default output to that format and renames a chosen on
   assert.equal(chosen.format, 'keras-h5', 'a chosen file name decides the format');
   assert.equal(withFormat(chosen, modelJson, 'keras-v3').out, path.join(root, 'release', 'small.keras'));
   assert.equal(withFormat(chosen, modelJson, 'tfjs-layers').out, path.join(root, 'release', 'small', 'model.json'));
+  assert.equal(withFormat(chosen, modelJson, 'onnx').out, path.join(root, 'release', 'small.onnx'));
+  assert.equal(withFormat(d, modelJson, 'onnx').out, path.join(root, 'fashion-vgg', 'model.pruned.onnx'));
+  assert.equal(formatOfPath('net.onnx'), 'onnx');
   const folder = withOutput(d, path.join(root, 'web', 'small', 'model.json'));
   assert.equal(withFormat(folder, modelJson, 'keras-h5').out, path.join(root, 'web', 'small.h5'));
   assert.equal(withOutput(d, path.join(root, 'out.bin')).format, 'tfjs-layers', 'a name without a format keeps the format');
