@@ -5,7 +5,7 @@
 // not cover is refused by name.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EngineFailure } from '../../../../src/engine/core/errors';
@@ -54,6 +54,20 @@ describe('ONNX writer: the same ModelProto with only what changed', () => {
       });
     });
   }
+
+  const exports = readdirSync(path.join(repoRoot, 'test/fixtures/onnx')).filter((f) => f.endsWith('.onnx'));
+  it(`the PyTorch exports of test/fixtures/onnx (${exports.length}, TorchScript and dynamo) are written back byte for byte`, async (t) => {
+    assert.ok(exports.length >= 9, exports.join(', '));
+    const dir = tempDir(t);
+    for (const name of exports) {
+      const input = path.join(repoRoot, 'test/fixtures/onnx', name);
+      await withModel(input, async (loaded) => {
+        const out = path.join(dir, name);
+        await saveModel(loaded.model, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+        assert.ok(readFileSync(out).equals(readFileSync(input)), `${name}: same bytes`);
+      });
+    }
+  });
 
   it('external data is embedded: the written file stands alone and predicts the same', async (t) => {
     const dir = tempDir(t);
