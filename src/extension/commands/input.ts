@@ -32,7 +32,7 @@ export async function resolveModel(deps: CommandDeps, target: unknown, placeHold
   await deps.index.whenIdle();
   const models = deps.index.models();
   if (models.length === 0) {
-    throw new CommandError('No models found in this workspace. Quench opens TF.js model.json, Keras .h5 and .keras files.');
+    throw new CommandError('No models found in this workspace. Quench opens TF.js model.json, Keras .h5 and .keras, and ONNX .onnx files.');
   }
   if (models.length === 1) return models[0];
   const pick = await vscode.window.showQuickPick(

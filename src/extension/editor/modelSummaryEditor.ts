@@ -1,4 +1,4 @@
-// Binary .h5 / .keras files open in a read-only summary (the layers table) with Prune and
+// Binary .h5 / .keras / .onnx files open in a read-only summary (the layers table) with Prune and
 // Analyze buttons, instead of VS Code's "binary file" notice. A model.json may open in it too
 // (Open With…, or the lens of a one-line model.json): a second view type whose package.json
 // priority is "option", so JSON files keep the text editor.
