@@ -14,7 +14,8 @@ import { openModel, saveModel, type LoadedModel } from '../../../../src/engine/f
 import { convFromTfjs, onnxRow } from '../../../../src/engine/formats/onnx/convert';
 import { decodeModel, type OnnxModel } from '../../../../src/engine/formats/onnx/proto';
 import { rawField } from '../../../../src/engine/formats/onnx/protobuf';
-import { ExternalData, floatValues } from '../../../../src/engine/formats/onnx/tensor';
+import { ExternalData, floatValues, intValues } from '../../../../src/engine/formats/onnx/tensor';
+import { removeDeadFilters } from '../../../../src/engine/prune/structured';
 import { pruneJob } from '../../../../src/engine/jobs/prune';
 import type { PruneParams } from '../../../../src/protocol/engine';
 import { repoRoot, tempDir } from '../helpers';
@@ -127,6 +128,88 @@ describe('ONNX writer: the same ModelProto with only what changed', () => {
         const { shape, x } = expected['conv_chain']!;
         assert.ok(maxDiff(predictNchw(again.model, x, shape), predictNchw(loaded.model, x, shape)) <= 1e-6);
       });
+    });
+  });
+});
+
+describe('ONNX writer: structured removal', () => {
+  it('a removed filter narrows its initializers, the explicit flatten size in a Reshape\'s shape constant and the readers\' rows', async (t) => {
+    const dir = tempDir(t);
+    await withModel(path.join(tinyDir, 'normalise_squeeze.onnx'), async (loaded) => {
+      // Filter 2 of conv writes zeros: dead after the Relu, so structured removal takes it out.
+      const conv = loaded.model.getLayer('conv');
+      const [kernel, bias] = conv.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      for (let i = 2; i < kernel!.length; i += 5) kernel![i] = 0;
+      bias![2] = 0;
+      conv.setWeights([tf.tensor(kernel!, [3, 3, 1, 5]), tf.tensor(bias!, [5])]);
+      const { model: narrow } = await removeDeadFilters(loaded.model);
+      try {
+        assert.deepEqual(narrow.getLayer('conv').getWeights()[0]!.shape, [3, 3, 1, 4]);
+        const out = path.join(dir, 'narrow.onnx');
+        await saveModel(narrow, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+        const written = read(out);
+        const shape = written.graph.initializers.find((i) => i.name === 'flat_shape')!;
+        assert.deepEqual(await intValues(shape, await ExternalData.for(out), out), [-1, 4 * 3 * 3]);
+        assert.deepEqual((await initializer(out, 'conv.weight')).dims, [4, 1, 3, 3]);
+        assert.deepEqual((await initializer(out, 'side.weight')).dims, [36, 4]);
+        assert.deepEqual((await initializer(out, 'fc1.weight')).dims, [4, 4]);
+        await withModel(out, async (again) => {
+          const { shape: inputShape, x } = expected['normalise_squeeze']!;
+          assert.ok(maxDiff(predictNchw(again.model, x, inputShape), predictNchw(loaded.model, x, inputShape)) <= 1e-5);
+        });
+      } finally {
+        narrow.dispose();
+      }
+    });
+  });
+});
+
+describe('ONNX writer: structured removal through a depthwise convolution', () => {
+  it('a removed channel lowers the depthwise Conv\'s group; the graph reloads with the same predictions', async (t) => {
+    const dir = tempDir(t);
+    await withModel(path.join(tinyDir, 'depthwise_se.onnx'), async (loaded) => {
+      // stem channel 1 and the depthwise outputs 2 and 3 it feeds (multiplier 2) write zeros.
+      const zero = (layer: string, channels: number[], every: number): void => {
+        const l = loaded.model.getLayer(layer);
+        const weights = l.getWeights();
+        const values = weights.map((w) => Float32Array.from(w.dataSync()));
+        for (const c of channels) {
+          for (let i = c; i < values[0]!.length; i += every) values[0]![i] = 0;
+          values[1]![c] = 0;
+        }
+        l.setWeights(values.map((v, i) => tf.tensor(v, weights[i]!.shape)));
+      };
+      zero('stem', [1], 4);
+      zero('dw', [2, 3], 8);
+      // The squeeze-excite gate multiplies the same channels: se.fc2 writes zeros into them, and
+      // se.fc1 and the head read nothing of them.
+      zero('se.fc2', [2, 3], 8);
+      const rows = (layer: string, channels: number[], units: number): void => {
+        const l = loaded.model.getLayer(layer);
+        const weights = l.getWeights();
+        const values = weights.map((w) => Float32Array.from(w.dataSync()));
+        for (const c of channels) values[0]!.fill(0, c * units, (c + 1) * units);
+        l.setWeights(values.map((v, i) => tf.tensor(v, weights[i]!.shape)));
+      };
+      rows('se.fc1', [2, 3], 3);
+      rows('head', [2, 3], 3);
+      const { model: narrow } = await removeDeadFilters(loaded.model);
+      try {
+        const out = path.join(dir, 'narrow.onnx');
+        await saveModel(narrow, out, 'onnx', { protectedFiles: loaded.files, source: loaded });
+        const dw = read(out).graph.nodes.find((n) => n.name === '/dw/Conv')!;
+        const channels = narrow.getLayer('dw').getWeights()[0]!.shape[2]!;
+        assert.ok(channels < 4, `dw reads ${channels} channels`);
+        assert.equal(dw.attributes.get('group')!.i, channels);
+        assert.deepEqual((await initializer(out, 'dw.weight')).dims, [channels * 2, 1, 3, 3]);
+        await withModel(out, async (again) => {
+          const { shape, x, y } = expected['depthwise_se']!;
+          assert.ok(maxDiff(predictNchw(again.model, x, shape), predictNchw(loaded.model, x, shape)) <= 1e-5);
+          assert.ok(maxDiff(predictNchw(again.model, x, shape), y) > 0, 'the zeroed model differs from the original');
+        });
+      } finally {
+        narrow.dispose();
+      }
     });
   });
 });
