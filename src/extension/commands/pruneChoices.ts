@@ -69,9 +69,11 @@ export async function askPruneChoices(deps: CommandDeps, model: DiscoveredModel,
   );
   if (!methodPick) return undefined;
   const method = methodPick.method.method;
-  let sparsity = defaults.sparsity;
+  // A method that does not ask for a sparsity does not inherit one remembered from another method:
+  // afcc-balanced and random-afcc would prune to it instead of following their threshold.
+  let sparsity: number | undefined;
   if (methodPick.method.needsSparsity) {
-    sparsity = await askNumber({ title: title(3), prompt: 'Sparsity per targeted layer (fraction of weights set to zero)', value: sparsity ?? 0.8, min: 0, max: 0.999 });
+    sparsity = await askNumber({ title: title(3), prompt: 'Sparsity per targeted layer (fraction of weights set to zero)', value: defaults.sparsity ?? 0.8, min: 0, max: 0.999 });
     if (sparsity === undefined) return undefined;
   }
 
