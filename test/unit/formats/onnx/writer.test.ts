@@ -70,6 +70,19 @@ describe('ONNX writer: the same ModelProto with only what changed', () => {
     }
   });
 
+  it('never writes over the input model or its external data', async (t) => {
+    const dir = tempDir(t);
+    for (const name of ['external.onnx', 'external.onnx.data']) await fs.copyFile(path.join(tinyDir, name), path.join(dir, name));
+    const input = path.join(dir, 'external.onnx');
+    const before = [readFileSync(input), readFileSync(`${input}.data`)];
+    await withModel(input, async (loaded) => {
+      for (const target of [input, `${input}.data`]) {
+        await assert.rejects(saveModel(loaded.model, target, 'onnx', { protectedFiles: loaded.files, source: loaded }), /refusing to write over a file of the input model/);
+      }
+    });
+    assert.ok(readFileSync(input).equals(before[0]!) && readFileSync(`${input}.data`).equals(before[1]!));
+  });
+
   it('external data is embedded: the written file stands alone and predicts the same', async (t) => {
     const dir = tempDir(t);
     await withModel(path.join(tinyDir, 'external.onnx'), async (loaded) => {
