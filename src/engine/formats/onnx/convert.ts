@@ -452,10 +452,20 @@ export class OnnxConverter {
    * tfjs padding for a window op: 'valid', 'same' (stride 1, symmetric pads of (k-1)·d/2, where
    * TF's 'same' is exact), or an explicit ZeroPadding2D layer (returned as the new input).
    */
-  private padding(node: OnnxNode, x: Val, pads: number[], kernel: number[], strides: number[], dilations: number[], zeroOk: boolean, name: string): { input: Val; padding: 'valid' | 'same' } {
+  private padding(
+    node: OnnxNode,
+    x: Val,
+    pads: number[],
+    kernel: number[],
+    strides: number[],
+    dilations: number[],
+    zeroOk: boolean,
+    name: string,
+    sameOk = true,
+  ): { input: Val; padding: 'valid' | 'same' } {
     const [t, l, b, r] = pads;
     if (!t && !l && !b && !r) return { input: x, padding: 'valid' };
-    const same = [0, 1].every((a) => strides[a] === 1 && pads[a] === pads[a + 2] && pads[a]! * 2 === (kernel[a]! - 1) * dilations[a]!);
+    const same = sameOk && [0, 1].every((a) => strides[a] === 1 && pads[a] === pads[a + 2] && pads[a]! * 2 === (kernel[a]! - 1) * dilations[a]!);
     if (same) return { input: x, padding: 'same' };
     if (!zeroOk) this.refuse(node, `padding [${pads.join(', ')}] with stride [${strides.join(', ')}] has no exact TensorFlow.js equivalent here`);
     const layer = this.addLayer('ZeroPadding2D', this.layerName('ZeroPadding2D', `${name}.pad`), { padding: [[t, b], [l, r]], data_format: 'channels_last' }, [x.layer]);
@@ -793,8 +803,10 @@ export class OnnxConverter {
     const pads = this.pads(node, x.shape.slice(1), kernel, strides, dilations);
     const max = node.opType === 'MaxPool';
     // Zero padding is exact for a max pool over non-negative values, and for an average pool that counts the padding.
-    const zeroOk = max ? !!x.nonNegative : attrInt(node, 'count_include_pad', 0) === 1;
-    const { input, padding } = this.padding(node, x, pads, kernel, strides, dilations, zeroOk, name);
+    const countsPadding = attrInt(node, 'count_include_pad', 0) === 1;
+    const zeroOk = max ? !!x.nonNegative : countsPadding;
+    // TF's 'same' pooling leaves the padding out (a max over real values, an average over them only).
+    const { input, padding } = this.padding(node, x, pads, kernel, strides, dilations, zeroOk, name, max || !countsPadding);
     const floorShape = this.windowShape(node, input, kernel, strides, dilations, padding, x.shape[0]!);
     if (attrInt(node, 'ceil_mode', 0) === 1) {
       const [, h, w] = input.shape;
