@@ -53,19 +53,26 @@ export function judgePython(): string {
 
 const shorten = (text: string, max = 2000): string => (text.length > max ? `${text.slice(0, max)} …[${text.length - max} more characters]` : text);
 
-/** The long-lived Keras process. Start it in `before()`, close it in `after()`. */
-export class KerasJudge {
+/**
+ * A long-lived Python judge answering JSON-line requests (one answer per request, in order) with
+ * {id, ok, result} or {id, ok: false, error, traceback}. `name` is how messages call it.
+ */
+export class PythonJudge {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending = new Map<number, Pending>();
-  private readonly inputs = new WeakMap<Float32Array, string>();
-  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'quench-keras-judge-'));
-  private nextId = 1;
+  /** Scratch folder for the files requests exchange, removed by close(). */
+  protected readonly dir: string;
+  protected nextId = 1;
   private stderrTail = '';
   private exited: string | null = null;
 
-  constructor() {
+  constructor(
+    script: string,
+    protected readonly name: string,
+  ) {
     const python = judgePython();
-    this.child = spawn(python, ['-u', path.join(__dirname, 'judge.py')], {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `quench-${name.toLowerCase()}-judge-`));
+    this.child = spawn(python, ['-u', script], {
       env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -79,7 +86,7 @@ export class KerasJudge {
       this.exited = why;
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
-        p.reject(new Error(`the Keras judge (${python}) ${why} during ${p.what}; its stderr ends:\n${this.stderrTail}`));
+        p.reject(new Error(`the ${name} judge (${python}) ${why} during ${p.what}; its stderr ends:\n${this.stderrTail}`));
       }
     };
     this.child.on('error', (error) => died(`could not start: ${error.message}`));
@@ -98,17 +105,17 @@ export class KerasJudge {
     if (!p) return;
     this.pending.delete(message.id);
     if (message.ok) p.resolve(message.result);
-    else p.reject(new Error(`Keras ${p.what} failed: ${shorten(message.error ?? 'unknown error')}\n${message.traceback ?? ''}`));
+    else p.reject(new Error(`${this.name} ${p.what} failed: ${shorten(message.error ?? 'unknown error')}\n${message.traceback ?? ''}`));
   }
 
   /** Sends one request; its answer, or an Error naming `what`, within `timeoutMs`. */
   request<T>(op: string, args: Record<string, unknown>, what: string, timeoutMs = 300_000): Promise<T> {
-    if (this.exited) return Promise.reject(new Error(`the Keras judge ${this.exited}; its stderr ends:\n${this.stderrTail}`));
+    if (this.exited) return Promise.reject(new Error(`the ${this.name} judge ${this.exited}; its stderr ends:\n${this.stderrTail}`));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`the Keras judge did not answer ${what} within ${timeoutMs / 1000} s; its stderr ends:\n${this.stderrTail}`));
+        reject(new Error(`the ${this.name} judge did not answer ${what} within ${timeoutMs / 1000} s; its stderr ends:\n${this.stderrTail}`));
       }, timeoutMs);
       timer.unref();
       const settle = <A>(fn: (a: A) => void) => (a: A) => {
@@ -118,6 +125,23 @@ export class KerasJudge {
       this.pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), what });
       this.child.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`);
     });
+  }
+
+  close(): void {
+    if (!this.exited) {
+      this.child.stdin.end();
+      this.child.kill();
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The long-lived Keras process. Start it in `before()`, close it in `after()`. */
+export class KerasJudge extends PythonJudge {
+  private readonly inputs = new WeakMap<Float32Array, string>();
+
+  constructor() {
+    super(path.join(__dirname, 'judge.py'), 'Keras');
   }
 
   private async inputFile(batch: Batch): Promise<string> {
@@ -152,14 +176,6 @@ export class KerasJudge {
 
   versions(): Promise<Record<string, string>> {
     return this.request('versions', {}, 'versions');
-  }
-
-  close(): void {
-    if (!this.exited) {
-      this.child.stdin.end();
-      this.child.kill();
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -1,12 +1,10 @@
 // The ONNX tier's judge of record: onnxruntime + onnx.checker in Python (judge.py, one long-lived
 // process per test file, JSON lines), and Quench's own reading of an .onnx for comparison.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fs, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import type * as tf from '@tensorflow/tfjs';
-import { judgePython, predict, repoRoot, type Batch } from '../keras/judge';
+import { predict, PythonJudge, repoRoot, type Batch } from '../keras/judge';
 import { openModel } from '../../src/engine/formats/index';
 
 export { maxAbsDiff, repoRoot, type Batch } from '../keras/judge';
@@ -52,70 +50,10 @@ export interface OrtJudged {
   graphInputs: string[];
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  what: string;
-}
-
 /** The long-lived onnxruntime process. Start it in `before()`, close it in `after()`. */
-export class OnnxJudge {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly pending = new Map<number, Pending>();
-  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'quench-onnx-judge-'));
-  private nextId = 1;
-  private stderrTail = '';
-  private exited: string | null = null;
-
+export class OnnxJudge extends PythonJudge {
   constructor() {
-    const python = judgePython();
-    this.child = spawn(python, ['-u', path.join(__dirname, 'judge.py')], { env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdin.on('error', () => {}); // a dead judge is reported by 'exit' below
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (chunk: string) => (this.stderrTail = (this.stderrTail + chunk).slice(-4000)));
-    readline.createInterface({ input: this.child.stdout }).on('line', (line) => this.answer(line));
-    const died = (why: string) => {
-      this.exited = why;
-      for (const [id, p] of this.pending) {
-        this.pending.delete(id);
-        p.reject(new Error(`the onnxruntime judge (${python}) ${why} during ${p.what}; its stderr ends:\n${this.stderrTail}`));
-      }
-    };
-    this.child.on('error', (error) => died(`could not start: ${error.message}`));
-    this.child.on('exit', (code, signal) => died(`exited (${signal ?? code})`));
-  }
-
-  private answer(line: string): void {
-    let message: { id: number; ok: boolean; result?: unknown; error?: string; traceback?: string };
-    try {
-      message = JSON.parse(line);
-    } catch {
-      this.stderrTail = (this.stderrTail + `\n[stdout] ${line}`).slice(-4000);
-      return;
-    }
-    const p = this.pending.get(message.id);
-    if (!p) return;
-    this.pending.delete(message.id);
-    if (message.ok) p.resolve(message.result);
-    else p.reject(new Error(`onnxruntime ${p.what} failed: ${message.error}\n${message.traceback ?? ''}`));
-  }
-
-  private request<T>(op: string, args: Record<string, unknown>, what: string, timeoutMs = 120_000): Promise<T> {
-    if (this.exited) return Promise.reject(new Error(`the onnxruntime judge ${this.exited}; its stderr ends:\n${this.stderrTail}`));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`the onnxruntime judge did not answer ${what} within ${timeoutMs / 1000} s; its stderr ends:\n${this.stderrTail}`));
-      }, timeoutMs);
-      timer.unref();
-      const settle = <A>(fn: (a: A) => void) => (a: A) => {
-        clearTimeout(timer);
-        fn(a);
-      };
-      this.pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), what });
-      this.child.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`);
-    });
+    super(path.join(__dirname, 'judge.py'), 'onnxruntime');
   }
 
   /** onnx.checker.check_model(full_check) + onnxruntime on `batch` (NCHW). */
@@ -137,14 +75,6 @@ export class OnnxJudge {
 
   versions(): Promise<Record<string, string>> {
     return this.request('versions', {}, 'versions');
-  }
-
-  close(): void {
-    if (!this.exited) {
-      this.child.stdin.end();
-      this.child.kill();
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
