@@ -34,6 +34,17 @@ async function initializer(file: string, name: string): Promise<{ dims: number[]
   return { dims: tensor.dims, values: await floatValues(tensor, await ExternalData.for(file), file) };
 }
 
+/** Reads a layer's weights, lets `edit` change the values in place, and sets them back. */
+function editWeights(model: tf.LayersModel, layer: string, edit: (values: Float32Array[]) => void): void {
+  const l = model.getLayer(layer);
+  const weights = l.getWeights();
+  const values = weights.map((w) => Float32Array.from(w.dataSync()));
+  edit(values);
+  const tensors = values.map((v, i) => tf.tensor(v, weights[i]!.shape));
+  l.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
 async function withModel<T>(file: string, use: (loaded: LoadedModel) => Promise<T>): Promise<T> {
   const loaded = await openModel(file);
   try {
@@ -150,11 +161,10 @@ describe('ONNX writer: structured removal', () => {
     const dir = tempDir(t);
     await withModel(path.join(tinyDir, 'normalise_squeeze.onnx'), async (loaded) => {
       // Filter 2 of conv writes zeros: dead after the Relu, so structured removal takes it out.
-      const conv = loaded.model.getLayer('conv');
-      const [kernel, bias] = conv.getWeights().map((w) => Float32Array.from(w.dataSync()));
-      for (let i = 2; i < kernel!.length; i += 5) kernel![i] = 0;
-      bias![2] = 0;
-      conv.setWeights([tf.tensor(kernel!, [3, 3, 1, 5]), tf.tensor(bias!, [5])]);
+      editWeights(loaded.model, 'conv', ([kernel, bias]) => {
+        for (let i = 2; i < kernel!.length; i += 5) kernel![i] = 0;
+        bias![2] = 0;
+      });
       const { model: narrow } = await removeDeadFilters(loaded.model);
       try {
         assert.deepEqual(narrow.getLayer('conv').getWeights()[0]!.shape, [3, 3, 1, 4]);
@@ -182,28 +192,22 @@ describe('ONNX writer: structured removal through a depthwise convolution', () =
     const dir = tempDir(t);
     await withModel(path.join(tinyDir, 'depthwise_se.onnx'), async (loaded) => {
       // stem channel 1 and the depthwise outputs 2 and 3 it feeds (multiplier 2) write zeros.
-      const zero = (layer: string, channels: number[], every: number): void => {
-        const l = loaded.model.getLayer(layer);
-        const weights = l.getWeights();
-        const values = weights.map((w) => Float32Array.from(w.dataSync()));
-        for (const c of channels) {
-          for (let i = c; i < values[0]!.length; i += every) values[0]![i] = 0;
-          values[1]![c] = 0;
-        }
-        l.setWeights(values.map((v, i) => tf.tensor(v, weights[i]!.shape)));
-      };
+      const zero = (layer: string, channels: number[], every: number): void =>
+        editWeights(loaded.model, layer, ([kernel, bias]) => {
+          for (const c of channels) {
+            for (let i = c; i < kernel!.length; i += every) kernel![i] = 0;
+            bias![c] = 0;
+          }
+        });
       zero('stem', [1], 4);
       zero('dw', [2, 3], 8);
       // The squeeze-excite gate multiplies the same channels: se.fc2 writes zeros into them, and
       // se.fc1 and the head read nothing of them.
       zero('se.fc2', [2, 3], 8);
-      const rows = (layer: string, channels: number[], units: number): void => {
-        const l = loaded.model.getLayer(layer);
-        const weights = l.getWeights();
-        const values = weights.map((w) => Float32Array.from(w.dataSync()));
-        for (const c of channels) values[0]!.fill(0, c * units, (c + 1) * units);
-        l.setWeights(values.map((v, i) => tf.tensor(v, weights[i]!.shape)));
-      };
+      const rows = (layer: string, channels: number[], units: number): void =>
+        editWeights(loaded.model, layer, ([kernel]) => {
+          for (const c of channels) kernel!.fill(0, c * units, (c + 1) * units);
+        });
       rows('se.fc1', [2, 3], 3);
       rows('head', [2, 3], 3);
       const { model: narrow } = await removeDeadFilters(loaded.model);
@@ -231,11 +235,7 @@ describe('ONNX writer: shared initializers', () => {
   it('stay shared while the layers agree; a layer that now differs gets its own (an Identity alias becomes the initializer)', async (t) => {
     const dir = tempDir(t);
     await withModel(path.join(tinyDir, 'shared_bias.onnx'), async (loaded) => {
-      const setBias = (layer: string, values: number[]): void => {
-        const l = loaded.model.getLayer(layer);
-        const [kernel] = l.getWeights();
-        l.setWeights([kernel!, tf.tensor(values, [3])]);
-      };
+      const setBias = (layer: string, values: number[]): void => editWeights(loaded.model, layer, ([, bias]) => bias!.set(values));
       const aBias = Array.from(loaded.model.getLayer('a').getWeights()[1]!.dataSync());
       assert.deepEqual(Array.from(loaded.model.getLayer('b').getWeights()[1]!.dataSync()), aBias, 'b reads a.bias through Identity_0');
       setBias('b', [1, 2, 3]);
