@@ -180,7 +180,12 @@ export class OnnxConverter {
       this.initializers.set(init.name, init);
       this.values.set(init.name, { kind: 'const', dims: init.dims, tensor: init, name: init.name });
     }
-    const dataInputs = graph.inputs.filter((i) => !this.initializers.has(i.name));
+    // Inputs no node reads (exporters keep unused arguments) are left alone; the writer keeps them.
+    const read = new Set(graph.nodes.flatMap((n) => n.inputs));
+    const declared = graph.inputs.filter((i) => !this.initializers.has(i.name));
+    const dataInputs = declared.filter((i) => read.has(i.name));
+    const unused = declared.filter((i) => !read.has(i.name));
+    if (unused.length && dataInputs.length) this.notes.push(`Graph inputs no node reads were left as they are: ${unused.map((i) => i.name).join(', ')}.`);
     if (dataInputs.length !== 1) this.fail(`has ${dataInputs.length} data inputs (${dataInputs.map((i) => i.name).join(', ') || 'none'}); Quench reads models with one image or vector input`);
     if (graph.outputs.length !== 1) this.fail(`has ${graph.outputs.length} outputs; Quench reads classifiers with one output`);
     const input = dataInputs[0]!;

@@ -72,6 +72,16 @@ describe('ONNX reader: tiny graphs against onnxruntime', () => {
     }
   });
 
+  it('a graph input no node reads is left alone and named in a note', async () => {
+    const loaded = await openModel(path.join(tinyDir, 'unused_input.onnx'));
+    try {
+      assert.deepEqual(loaded.inputShape, [5]);
+      assert.ok(loaded.notes?.includes('Graph inputs no node reads were left as they are: mask.'), JSON.stringify(loaded.notes));
+    } finally {
+      loaded.model.dispose();
+    }
+  });
+
   it('detects .onnx by name and sizes its weights from the initializers (external data included)', async () => {
     assert.equal((await detectFormat(path.join(tinyDir, 'mlp.onnx')))?.id, 'onnx');
     assert.deepEqual(await modelWeightSize(path.join(tinyDir, 'external.onnx')), { values: 8 * 12 + 8 + 3 * 8 + 3, bytes: (8 * 12 + 8 + 3 * 8 + 3) * 4 });

@@ -55,7 +55,7 @@ async function withModel<T>(file: string, use: (loaded: LoadedModel) => Promise<
 }
 
 describe('ONNX writer: the same ModelProto with only what changed', () => {
-  for (const name of ['conv_chain', 'depthwise_se', 'silu_concat', 'normalise_squeeze', 'mlp', 'cnn8', 'opset10', 'opset21', 'shared_bias', 'pool_same']) {
+  for (const name of ['conv_chain', 'depthwise_se', 'silu_concat', 'normalise_squeeze', 'mlp', 'cnn8', 'opset10', 'opset21', 'shared_bias', 'pool_same', 'unused_input']) {
     it(`${name}: written unchanged, it is byte-identical to the input`, async (t) => {
       const dir = tempDir(t);
       const input = path.join(tinyDir, `${name}.onnx`);
