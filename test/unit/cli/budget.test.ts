@@ -77,7 +77,8 @@ describe('quench prune --max-drop on the example', () => {
     assert.equal(budget.sensitivity.cache.hit, false);
     assert.equal(budget.sensitivity.curves.length, 7, 'every conv and dense layer was scanned');
     assert.ok(budget.attempts.length >= 1);
-    for (const a of budget.attempts) assert.ok(Math.abs(a.verifiedDrop - (budget.heldOutBefore.top1 - a.heldOutTop1) * 100) < 1e-6);
+    // The verified drop is the held-out top-1 difference in pp (rounded to 4 decimals in the report).
+    for (const a of budget.attempts) assert.ok(Math.abs(a.verifiedDrop - (budget.heldOutBefore.top1 - a.heldOutTop1) * 100) <= 5e-5, `${a.verifiedDrop} pp`);
     if (budget.chosen) {
       assert.ok(budget.chosen.verifiedDrop <= 2 && budget.chosen.withinBudget);
       assert.equal(report.accuracy.after.top1, budget.chosen.heldOutTop1);
