@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { conv2dWithBias } from '../../../src/engine/train/convolution';
 import { batchNormTraining } from '../../../src/engine/train/batchNorm';
+import { applyActivation } from '../../../src/engine/train/ops';
 import { maxAbsDiff, useBackend } from './helpers';
 
 describe('fast-path gradients equal tfjs autodiff (cpu)', () => {
@@ -56,6 +57,20 @@ describe('fast-path gradients equal tfjs autodiff (cpu)', () => {
     const m = tf.moments(x, [0, 1, 2]);
     assert.ok(maxAbsDiff(moments[0], m.mean) < 1e-4 && maxAbsDiff(moments[1], m.variance) < 1e-3);
     tf.dispose([x, gamma, beta, m.mean, m.variance, ...moments, ...expected, ...actual]);
+  });
+
+  it('relu6: output and gradient (below 0, between, above 6)', () => {
+    const x = tf.add(tf.mul(tf.randomUniform([4, 5, 6, 3], 0, 1, 'float32', 9), 12), -3);
+    const probe = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+    const [expected] = tf.grads((a: tf.Tensor) => probe(tf.relu6(a)))([x]);
+    const [actual] = tf.grads((a: tf.Tensor) => probe(applyActivation(a, 'relu6')))([x]);
+    const y1 = tf.relu6(x);
+    const y2 = applyActivation(x, 'relu6');
+    assert.equal(maxAbsDiff(y1, y2), 0);
+    assert.ok(maxAbsDiff(expected!, actual!) < 1e-6, `gradient: ${maxAbsDiff(expected!, actual!)}`);
+    const inside = tf.logicalAnd(tf.greater(x, 0), tf.less(x, 6)).sum().dataSync()[0]!;
+    assert.ok(inside > 0 && inside < x.size, 'the probe covers both the flat and the sloped parts');
+    tf.dispose([x, y1, y2, expected!, actual!]);
   });
 
   it('BatchNorm training mode over features (rank 2, no scale): output and input gradient', () => {
