@@ -8,8 +8,12 @@ export const PRUNE_METHODS: readonly PruneMethod[] = ['afcc', 'afcc-balanced', '
 const COMPARE_DEFAULT = PRUNE_METHODS.filter((m) => m !== 'sfp-filters' && m !== 'afcc-balanced' && m !== 'afcc-hybrid');
 const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3', 'onnx'];
 const OBJECTIVES: readonly BudgetObjective[] = ['params', 'macs', 'size'];
-/** The method of a budgeted prune without --method. */
-export const BUDGET_DEFAULT_METHOD: PruneMethod | 'auto' = 'auto';
+/**
+ * The method of a budgeted prune without --method: magnitude, the method that removes the most
+ * within a budget on the example (docs/benchmarks.md §9) at one sensitivity scan; `auto` scans
+ * every AFCC variant as well and costs several times as much.
+ */
+export const BUDGET_DEFAULT_METHOD: PruneMethod | 'auto' = 'magnitude';
 
 export interface CommandSpec<M extends EngineMethod = EngineMethod> {
   name: string;
@@ -117,7 +121,7 @@ const analyze: CommandSpec<'analyze'> = {
 };
 
 const budgetFlags: FlagSpec[] = [
-  { name: 'max-drop', kind: 'number', value: '<pp>', help: 'Accuracy budget: prune as much as keeps held-out top-1 within this many percentage points (searches per-layer sparsities; method auto by default)' },
+  { name: 'max-drop', kind: 'number', value: '<pp>', help: 'Accuracy budget: prune as much as keeps held-out top-1 within this many percentage points (searches per-layer sparsities; --method magnitude by default, auto to try every AFCC variant too)' },
   { name: 'objective', kind: 'string', value: '<o>', help: `With --max-drop: what to remove the most of: ${OBJECTIVES.join(', ')} (default params)` },
   { name: 'held-out', kind: 'number', value: '<share>', help: 'With --max-drop: share of --data held out from the search for the reported figure (default 0.5)' },
   { name: 'ladder', kind: 'list', value: '<s,s>', help: 'With --max-drop: per-layer sparsities of the sensitivity scan (default 0.3,0.5,0.7,0.8,0.9,0.95)' },
@@ -153,6 +157,7 @@ function budget(flags: FlagValues): Pick<PruneParams, 'maxDrop' | 'objective' | 
 
 function pruneMethod(flags: FlagValues, budgeted: boolean): PruneMethod | 'auto' {
   const method = oneOf(get.string(flags, 'method'), [...PRUNE_METHODS, 'auto'] as const, 'method');
+  if (method === 'sfp-filters' && budgeted) throw new UsageError('--method sfp-filters removes whole filters: the budget searches per-layer sparsities of mask methods (magnitude, afcc, …, or auto)');
   return method ?? (budgeted ? BUDGET_DEFAULT_METHOD : 'afcc');
 }
 

@@ -34,13 +34,14 @@ describe('budget flags', () => {
       [['--data', 'd', '--max-drop', '1', '--sparsity', '0.5'], /--sparsity fixes the sparsity, --max-drop searches it/],
       [['--data', 'd', '--max-drop', '1', '--objective', 'latency'], /--objective must be one of params, macs, size/],
       [['--data', 'd', '--max-drop', '1', '--ladder', '0.5,1.5'], /--ladder takes sparsities in \(0, 1\]/],
+      [['--data', 'd', '--max-drop', '1', '--method', 'sfp-filters'], /--method sfp-filters removes whole filters/],
     ];
     for (const [argv, message] of refusals) assert.throws(() => params('prune', argv), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(' '));
   });
 
-  it('map onto the request: auto by default, --train-data alone is enough for the default fine-tuning', () => {
+  it('map onto the request: magnitude by default, --train-data alone is enough for the default fine-tuning', () => {
     assert.deepEqual(params('prune', ['--data', 'd', '--max-drop', '0.5', '--train-data', 't', '--ladder', '0.5,0.9', '--no-cache']), {
-      model: 'm.json', data: 'd', method: 'auto', maxDrop: 0.5, ladder: [0.5, 0.9], cache: false, trainData: 't',
+      model: 'm.json', data: 'd', method: 'magnitude', maxDrop: 0.5, ladder: [0.5, 0.9], cache: false, trainData: 't',
     });
     assert.equal(params('prune', ['--data', 'd']).method, 'afcc');
     assert.deepEqual(params('sweep', ['--data', 'd', '--sparsities', '0.5,0.8']).methods, ['afcc', 'magnitude', 'random-afcc']);
