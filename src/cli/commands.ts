@@ -10,7 +10,7 @@ const FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'keras-h5', 'keras-v3', 
 const OBJECTIVES: readonly BudgetObjective[] = ['params', 'macs', 'size'];
 /**
  * The method of a budgeted prune without --method: magnitude, the method that removes the most
- * within a budget on the example (docs/benchmarks.md §9) at one sensitivity scan; `auto` scans
+ * within a budget on the example (docs/benchmarks.md §10) at one sensitivity scan; `auto` scans
  * every AFCC variant as well and costs several times as much.
  */
 export const BUDGET_DEFAULT_METHOD: PruneMethod | 'auto' = 'magnitude';
