@@ -180,6 +180,8 @@ export class OnnxConverter {
       this.initializers.set(init.name, init);
       this.values.set(init.name, { kind: 'const', dims: init.dims, tensor: init, name: init.name });
     }
+    // The graph's structure first: a cycle or a dangling input is the file's damage, whatever its inputs.
+    const order = this.topologicalOrder();
     // Inputs no node reads (exporters keep unused arguments) are left alone; the writer keeps them.
     const read = new Set(graph.nodes.flatMap((n) => n.inputs));
     const declared = graph.inputs.filter((i) => !this.initializers.has(i.name));
@@ -190,7 +192,6 @@ export class OnnxConverter {
     if (graph.outputs.length !== 1) this.fail(`has ${graph.outputs.length} outputs; Quench reads classifiers with one output`);
     const input = dataInputs[0]!;
     const inputShape = this.addInput(input.name, input.shape);
-    const order = this.topologicalOrder();
     this.findFusions(order);
     for (const node of order) {
       if (this.fused.has(node)) continue;
