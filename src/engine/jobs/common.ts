@@ -52,7 +52,7 @@ export async function loadModelForJob(modelPath: string, ctx: JobContext): Promi
   return loaded;
 }
 
-/** Input shape without the batch dimension; a free dimension is written as -1 (numpy's "any"). */
+/** Input shape without the batch dimension, in the file's layout (an ONNX model's [C, H, W]); a free dimension is -1 (numpy's "any"). */
 export function modelInputShape(loaded: LoadedModel): number[] {
   if (loaded.inputShape) return [...loaded.inputShape];
   return loaded.model.inputs[0]!.shape.slice(1).map((d) => d ?? -1);
