@@ -1,11 +1,10 @@
 // The headline workflow as a new user meets it: right-click the example model → Prune Model… →
 // the first question's recommended answer "Keep top-1 within 0.5 pp" (Enter) → the example data
-// folder → Start (method auto, one fine-tuning epoch on the training images beside the test set).
+// folder → Start (method magnitude, one fine-tuning epoch on the training images beside the test set).
 // The job must end with a report whose verified held-out drop is within the 0.5 pp chosen — the
 // figure checked against the budget and against the held-out accuracies it comes from, never a
 // timing — a model written and verified, and the panel stating that drop, the budget and the
-// split. To keep the engine's run short on 2 cores (method auto scans four methods at six sparsities
-// per layer) the throw-away workspace holds the first 400 test images (about 200 held out: one image
+// split. To keep the engine's run short on 2 cores (the scan measures six sparsities per layer) the throw-away workspace holds the first 400 test images (about 200 held out: one image
 // is 0.5 pp, so the budget allows at most one more mistake) and the first 300 training images of
 // the example's data (the same files, shorter).
 import { test } from 'node:test';
@@ -69,7 +68,7 @@ test('Explorer → Prune Model… → Keep top-1 within 0.5 pp → the report ve
     const budget = report.budget;
     assert.ok(budget, `${path.basename(file)} has no budget section`);
     assert.equal(budget.maxDrop, 0.5);
-    assert.equal(budget.requestedMethod, 'auto');
+    assert.equal(budget.requestedMethod, 'magnitude');
     assert.ok(budget.chosen, `nothing met the budget: ${JSON.stringify(budget.attempts.map((a) => [a.method, a.scale, a.verifiedDrop]))}`);
     assert.ok(budget.chosen.verifiedDrop <= budget.maxDrop + 1e-9, `verified held-out drop ${budget.chosen.verifiedDrop} pp is over the 0.5 pp budget`);
     assert.equal(budget.chosen.withinBudget, true);
@@ -94,9 +93,9 @@ test('Explorer → Prune Model… → Keep top-1 within 0.5 pp → the report ve
     assert.match(shown.split, new RegExp(`other ${budget.split.calibration.toLocaleString('en-US')} calibration images`));
     assert.equal(shown.attempts, budget.attempts.length, 'one row per verified attempt');
 
-    // The choice is remembered for the next run: the budget, method auto.
+    // The choice is remembered for the next run: the budget, method magnitude.
     const remembered = JSON.parse(fs.readFileSync(path.join(workspace.dir, '.quench', 'models.json'), 'utf8'))['fashion-vgg/model.json'];
-    assert.deepEqual([remembered.maxDrop, remembered.budgetMethod, remembered.data], [0.5, 'auto', 'data']);
+    assert.deepEqual([remembered.maxDrop, remembered.budgetMethod, remembered.data], [0.5, 'magnitude', 'data']);
     console.log(`prune-budget: verified drop ${budget.chosen.verifiedDrop} pp (budget 0.5), ${(budget.chosen.removed * 100).toFixed(1)}% of ${budget.objective} removed by ${budget.chosen.method}, ${budget.attempts.length} attempts, split ${budget.split.calibration}/${budget.split.heldOut}`);
   } finally {
     await workbench.close();

@@ -1,6 +1,6 @@
 // The Prune Model… quick-pick flow. First the budget: "Keep top-1 within 0.5 pp" (recommended),
 // 1 pp, 2 pp, or a fixed sparsity or threshold. Within a budget: evaluation data, then one last
-// step that starts the job or changes the method (auto by default), the objective, fine-tuning,
+// step that starts the job or changes the method (magnitude by default, as the CLI's), the objective, fine-tuning,
 // removing dead filters, output format and place, advanced. At a fixed sparsity or threshold:
 // evaluation data, method, layers, then the same last step. Every step starts from the model's
 // remembered choice (pruneOptions.ts), so a second run is a few Enters.
@@ -33,7 +33,7 @@ export const PRUNE_METHODS: { method: PruneMethod; label: string; detail: string
 
 /** Methods a budget can run (every mask method with a per-layer sparsity): auto tries the AFCC family and magnitude and keeps the best verified one. */
 export const BUDGET_METHODS: { method: PruneMethod | 'auto'; label: string; detail: string }[] = [
-  { method: 'auto', label: 'Auto', detail: 'AFCC, its class-balanced and hybrid variants and magnitude under the same budget; the best verified result is kept and the report says by how much it won' },
+  { method: 'auto', label: 'Auto', detail: 'AFCC, its class-balanced and hybrid variants and magnitude under the same budget; the best verified result is kept and the report says by how much it won (about four times the time)' },
   { method: 'afcc', label: 'AFCC', detail: "Applied filter's cluster connections from the SFP analysis, per-layer sparsities from the budget" },
   { method: 'afcc-balanced', label: 'AFCC class-balanced', detail: "AFCC with every class held by the same share of each layer's filters" },
   { method: 'afcc-hybrid', label: 'AFCC hybrid', detail: 'Magnitude among the connections AFCC cuts' },

@@ -1,5 +1,5 @@
 // quench.pruneModel: prune a model within an accuracy budget (the default: { maxDrop: 0.5 }, method
-// auto) or with AFCC or a baseline at a fixed sparsity or threshold ({ maxDrop: null, method, ... }),
+// magnitude) or with AFCC or a baseline at a fixed sparsity or threshold ({ maxDrop: null, method, ... }),
 // through the quick-pick flow or fully from an arguments object { model, data, maxDrop,
 // budgetMethod, objective, method, layers, finetuneEpochs, format, structured, out, seed, ... }.
 import * as path from 'node:path';

@@ -72,7 +72,10 @@ export function pruneDefaults(remembered: JobDefaults, model: { path: string; fo
   return {
     ...remembered,
     maxDrop: remembered.maxDrop === undefined ? DEFAULT_MAX_DROP : remembered.maxDrop,
-    budgetMethod: remembered.budgetMethod ?? 'auto',
+    // The CLI's default under --max-drop too: magnitude removed the most within a budget on the
+    // example at one sensitivity scan (docs/benchmarks.md §9, §10); auto runs every AFCC variant as
+    // well, several times the time, and is one pick away.
+    budgetMethod: remembered.budgetMethod ?? 'magnitude',
     objective: remembered.objective ?? 'params',
     format,
     structured: remembered.structured ?? false,

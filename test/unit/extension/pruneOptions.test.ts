@@ -158,17 +158,17 @@ test('the first question: a model never pruned starts within 0.5 pp, one pruned 
   assert.equal(rememberedBudget({ method: 'magnitude', maxDrop: 1 }), 1, 'a stored budget wins');
   assert.equal(rememberedBudget({ maxDrop: null }), null);
   const d = pruneDefaults(settings, model);
-  assert.deepEqual([d.maxDrop, d.budgetMethod, d.objective], [0.5, 'auto', 'params'], 'within a budget the method is auto, the objective parameters');
+  assert.deepEqual([d.maxDrop, d.budgetMethod, d.objective], [0.5, 'magnitude', 'params'], 'within a budget the method is magnitude (the CLI default), the objective parameters');
   const remembered = pruneDefaults({ ...settings, maxDrop: 2, budgetMethod: 'magnitude', objective: 'macs' }, model);
   assert.deepEqual([remembered.maxDrop, remembered.budgetMethod, remembered.objective], [2, 'magnitude', 'macs']);
 });
 
-test('within a budget the engine request carries the budget, method auto and the objective, not the fixed options', () => {
+test('within a budget the engine request carries the budget, the budget method and the objective, not the fixed options', () => {
   const chosen: PruneChoices = { ...pruneDefaults({ ...settings, method: 'magnitude', sparsity: 0.7, layers: ['conv5'], threshold: 0.4 }, model), data: path.join(root, 'data'), finetuneEpochs: 1 };
   const params = pruneParams(modelJson, chosen, 300);
   assert.deepEqual(
     { method: params.method, maxDrop: params.maxDrop, objective: params.objective, limit: params.limit, finetune: params.finetune, out: params.out },
-    { method: 'auto', maxDrop: 0.5, objective: 'params', limit: 300, finetune: { epochs: 1, trainData: undefined }, out: path.join(root, 'fashion-vgg', 'model.pruned', 'model.json') },
+    { method: 'magnitude', maxDrop: 0.5, objective: 'params', limit: 300, finetune: { epochs: 1, trainData: undefined }, out: path.join(root, 'fashion-vgg', 'model.pruned', 'model.json') },
   );
   assert.deepEqual([params.sparsity, params.threshold, params.layers, params.targetSparsity], [undefined, undefined, undefined, undefined]);
   assert.deepEqual(pruneParams(modelJson, { ...chosen, finetuneEpochs: 0 }).finetune, { epochs: 0, trainData: undefined }, 'no fine-tuning is said, or the engine would fine-tune one epoch');
