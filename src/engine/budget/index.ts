@@ -205,6 +205,7 @@ export async function budgetPrune(state: JobState, params: PruneParams, modelSha
       return { hooks, settings };
     };
     const perMethod: { method: PruneMethod; best: BudgetAttempt | null }[] = [];
+    let leaderMethod: PruneMethod | undefined;
     if (scans.length === 1) {
       const { hooks, settings } = searchOf(scans[0]!, state.ctx);
       const result = await searchBudget(hooks, settings);
@@ -230,6 +231,7 @@ export async function budgetPrune(state: JobState, params: PruneParams, modelSha
         return okA ? b.result.first!.attempt.removed - a.result.first!.attempt.removed : calibrationDrop(a.result.first!.attempt) - calibrationDrop(b.result.first!.attempt);
       })[0];
       let leaderBest: BudgetAttempt | null = null;
+      leaderMethod = leader?.scan.method;
       if (leader) {
         notes.push(`method auto: ${leader.scan.method} led after every method's first attempt; the search continued with it.`);
         const { hooks, settings } = searchOf(leader.scan, scoped(state.ctx, 0.4, 1));
@@ -250,7 +252,7 @@ export async function budgetPrune(state: JobState, params: PruneParams, modelSha
     const keptWinner = winner ? kept.get(winner)! : null;
     if (keptWinner) keptWinner.weights.restore();
     else original.restore();
-    if (methods.length > 1) notes.push(autoVerdict(ranked.map((m) => m.best!), perMethod, objective));
+    if (methods.length > 1) notes.push(autoVerdict(ranked.map((m) => m.best!), perMethod, objective, leaderMethod));
     const section: BudgetSection = {
       maxDrop,
       objective,
@@ -344,11 +346,13 @@ function curvesOf(scan: CachedScan, method: PruneMethod, weights: Map<string, nu
 }
 
 /** method auto: which method won, by how much, in one sentence. */
-function autoVerdict(ranked: BudgetAttempt[], perMethod: { method: PruneMethod; best: BudgetAttempt | null }[], objective: BudgetObjective): string {
+function autoVerdict(ranked: BudgetAttempt[], perMethod: { method: PruneMethod; best: BudgetAttempt | null }[], objective: BudgetObjective, leader?: PruneMethod): string {
   const none = perMethod.filter((m) => !m.best).map((m) => m.method);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   if (ranked.length === 0) return `method auto: no method met the budget (${perMethod.map((m) => m.method).join(', ')}).`;
   const [first, second] = ranked;
-  const margin = second ? `, ${((first!.removed - second.removed) * 100).toFixed(1)} points of the ${objective} more than ${second.method} (${pct(second.removed)}, held-out drop ${second.verifiedDrop.toFixed(2)} pp)` : '';
-  return `method auto: ${first!.method} won with ${pct(first!.removed)} of the ${objective} removed at a held-out drop of ${first!.verifiedDrop.toFixed(2)} pp${margin}${none.length ? `; no attempt of ${none.join(', ')} met the budget` : ''}.`;
+  // Only the leader's search went past its first attempt: say so where the margin is against another method.
+  const only = (method: PruneMethod) => (leader && method !== leader ? ' after its first attempt only' : '');
+  const margin = second ? `, ${((first!.removed - second.removed) * 100).toFixed(1)} points of the ${objective} more than ${second.method}${only(second.method)} (${pct(second.removed)}, held-out drop ${second.verifiedDrop.toFixed(2)} pp)` : '';
+  return `method auto: ${first!.method}${only(first!.method)} won with ${pct(first!.removed)} of the ${objective} removed at a held-out drop of ${first!.verifiedDrop.toFixed(2)} pp${margin}${none.length ? `; no attempt of ${none.join(', ')} met the budget` : ''}.`;
 }
