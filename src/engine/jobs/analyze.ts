@@ -68,7 +68,7 @@ export async function analyzeJob(params: AnalyzeParams, ctx: JobContext): Promis
       section.matricesPath = await writeMatricesFile(analysis, path.resolve(params.matricesPath), loaded.files);
       timings.push({ stage: 'write-matrices', seconds: (performance.now() - started) / 1000 });
     }
-    return { ...base, dataset: data.info, sfp: section, timings: timings.map((t) => ({ ...t, seconds: Math.round(t.seconds * 1000) / 1000 })), notes: [...notes, ...analysis.notes] };
+    return { ...base, dataset: data.info, sfp: section, timings: timings.map((t) => ({ ...t, seconds: Math.round(t.seconds * 1000) / 1000 })), notes: [...base.notes, ...notes, ...analysis.notes] };
   } finally {
     opened.forEach((d) => d.close?.());
     disposeModel(loaded);

@@ -62,6 +62,8 @@ export async function openJob<K extends ReportKind>(
     if (train) opened.push(train);
     watch.lap('read-data');
     const base = await reportBase(kind, loaded, backend);
+    // The model's own notes (dequantized weights, a metadata.json that could not be used) come first.
+    notes.unshift(...base.notes);
     const graph = failReadably(loaded, () => modelGraph(loaded.model));
     notes.push(...graph.notes);
     return { job, ctx, watch, notes, backend, loaded, model: loaded.model, data, train, graph, base, close };

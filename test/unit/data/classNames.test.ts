@@ -14,6 +14,7 @@ import { EngineFailure } from '../../../src/engine/core/errors';
 import { openModel } from '../../../src/engine/formats';
 import { evaluateJob } from '../../../src/engine/jobs/evaluate';
 import { inspectJob } from '../../../src/engine/jobs/inspect';
+import { pruneJob } from '../../../src/engine/jobs/prune';
 import { pngBytes } from './writers';
 
 const fixtures = path.resolve(__dirname, '../../fixtures/data');
@@ -146,6 +147,12 @@ describe('Teachable Machine metadata.json', () => {
     const report = await inspectJob({ model: model('broken') }, quietContext());
     assert.equal(report.model.classNames, undefined);
     assert.ok(report.notes.some((n) => /^broken\.metadata\.json beside the model is not valid JSON \(.+\); its class names were not read\.$/.test(n)), report.notes.join(' | '));
+  });
+
+  it('the model\'s notes reach the reports of the pipeline jobs too (prune), once', async () => {
+    const report = await pruneJob({ model: model('broken'), data: idx('plain'), method: 'magnitude', sparsity: 0.5, dryRun: true, recalibrateBn: false }, quietContext());
+    const said = report.notes.filter((n) => /^broken\.metadata\.json beside the model is not valid JSON/.test(n));
+    assert.equal(said.length, 1, report.notes.join(' | '));
   });
 });
 
