@@ -34,8 +34,8 @@ const readoutEpochs: FlagSpec = { name: 'readout-epochs', kind: 'int', value: '<
 const targetSparsity: FlagSpec = { name: 'target-sparsity', kind: 'number', value: '<s>', help: 'AFCC: search the threshold to reach this sparsity (0..1) on the targeted layers' };
 const finetuneFlags: FlagSpec[] = [
   { name: 'finetune-epochs', kind: 'int', value: '<N>', help: 'Fine-tune the pruned model for N epochs (masks kept)' },
-  { name: 'train-data', kind: 'string', value: '<path>', help: 'Fine-tuning data (default: the training split beside --data)' },
-  { name: 'train-layers', kind: 'list', value: '<a,b>', help: 'Layers to fine-tune (default: all)' },
+  { name: 'train-data', kind: 'string', value: '<path>', help: 'Training data for the SFP readouts, BatchNorm re-estimation and fine-tuning (default: the training split beside --data)' },
+  { name: 'train-layers', kind: 'list', value: '<a,b>', help: 'Layers to fine-tune (default: the masked layers, the weight layers feeding them and their BatchNorms; every layer when nothing is masked)' },
   { name: 'optimizer', kind: 'string', value: 'sgd|adam', help: 'Fine-tuning optimizer' },
   { name: 'lr', kind: 'number', value: '<x>', help: 'Fine-tuning learning rate' },
   { name: 'batch-size', kind: 'int', value: '<n>', help: 'Fine-tuning batch size' },
@@ -54,10 +54,15 @@ function fraction(flags: FlagValues, name: string): number | undefined {
   return value;
 }
 
-function finetune(flags: FlagValues, budget = false): FinetuneOptions | undefined {
+/** Training data named without --finetune-epochs: it feeds the readouts and BatchNorm re-estimation (and a budget's default epoch). */
+function trainDataAlone(flags: FlagValues): string | undefined {
+  return get.number(flags, 'finetune-epochs') === undefined ? get.string(flags, 'train-data') : undefined;
+}
+
+function finetune(flags: FlagValues): FinetuneOptions | undefined {
   const epochs = get.number(flags, 'finetune-epochs');
-  // A budgeted prune fine-tunes by default (1 epoch where training data exists): --train-data alone is enough.
-  const others = ['train-data', 'train-layers', 'optimizer', 'lr', 'batch-size', 'train-limit'].filter((n) => flags[n] !== undefined && !(budget && n === 'train-data'));
+  // --train-data alone is enough: readouts and BatchNorm re-estimation read it, a budget fine-tunes on it.
+  const others = ['train-layers', 'optimizer', 'lr', 'batch-size', 'train-limit'].filter((n) => flags[n] !== undefined);
   if (epochs === undefined) {
     if (others.length > 0) throw new UsageError(`--${others[0]} needs --finetune-epochs <N>`);
     return undefined;
@@ -191,7 +196,7 @@ const prune: CommandSpec<'prune'> = {
       limit: get.number(flags, 'limit'),
       method: pruneMethod(flags, budgeted),
       ...budgetParams,
-      trainData: budgeted && get.number(flags, 'finetune-epochs') === undefined ? get.string(flags, 'train-data') : undefined,
+      trainData: trainDataAlone(flags),
       layers: get.list(flags, 'layers'),
       threshold: fraction(flags, 'threshold'),
       targetSparsity: fraction(flags, 'target-sparsity'),
@@ -199,7 +204,7 @@ const prune: CommandSpec<'prune'> = {
       seed: get.number(flags, 'seed'),
       readoutEpochs: get.number(flags, 'readout-epochs'),
       recalibrateBn: get.boolean(flags, 'recalibrate-bn'),
-      finetune: finetune(flags, budgeted),
+      finetune: finetune(flags),
       structured: get.boolean(flags, 'structured'),
       measureLatency: get.boolean(flags, 'measure-latency'),
       out: get.string(flags, 'out'),
@@ -231,6 +236,7 @@ const compare: CommandSpec<'compare'> = {
       targetSparsity: fraction(flags, 'target-sparsity'),
       seed: get.number(flags, 'seed'),
       readoutEpochs: get.number(flags, 'readout-epochs'),
+      trainData: trainDataAlone(flags),
       finetune: finetune(flags),
     });
   },
@@ -259,8 +265,7 @@ const sweep: CommandSpec<'sweep'> = {
     if (methods.includes('sfp-filters')) throw new UsageError('--methods: sfp-filters removes whole filters and has no sparsity to sweep');
     const maxDrop = get.number(flags, 'max-drop');
     if (maxDrop !== undefined && maxDrop < 0) throw new UsageError(`--max-drop is a top-1 drop in percentage points: 0 or more, not ${maxDrop}`);
-    // --train-data alone feeds the BatchNorm re-estimation.
-    const ft = finetune(flags, true);
+    const ft = finetune(flags);
     return defined({
       model,
       data: requireData(flags),
@@ -274,7 +279,7 @@ const sweep: CommandSpec<'sweep'> = {
       readoutEpochs: get.number(flags, 'readout-epochs'),
       recalibrateBn: get.boolean(flags, 'recalibrate-bn'),
       finetune: ft,
-      trainData: ft ? undefined : get.string(flags, 'train-data'),
+      trainData: trainDataAlone(flags),
     });
   },
 };

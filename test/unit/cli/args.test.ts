@@ -28,6 +28,12 @@ describe('CLI flags -> engine params', () => {
     assert.deepEqual(params('compare', ['m', '--data', 'd', '--methods', 'afcc,random']), { model: 'm', data: 'd', methods: ['afcc', 'random'] });
   });
 
+  it('--train-data alone feeds the readouts and BatchNorm re-estimation; with --finetune-epochs it is the fine-tuning data', () => {
+    assert.deepEqual(params('prune', ['m', '--data', 'd', '--method', 'magnitude', '--sparsity', '0.5', '--train-data', 't']), { model: 'm', data: 'd', method: 'magnitude', sparsity: 0.5, trainData: 't' });
+    assert.deepEqual(params('compare', ['m', '--data', 'd', '--methods', 'afcc', '--train-data', 't']), { model: 'm', data: 'd', methods: ['afcc'], trainData: 't' });
+    assert.deepEqual(params('prune', ['m', '--data', 'd', '--train-data', 't', '--finetune-epochs', '1']), { model: 'm', data: 'd', method: 'afcc', finetune: { epochs: 1, trainData: 't' } });
+  });
+
   it('rejects unknown flags, bad values and dangling fine-tune options', () => {
     assert.throws(() => params('eval', ['m', '--data', 'd', '--limit', 'ten']), UsageError);
     assert.throws(() => params('prune', ['m', '--data', 'd', '--method', 'best']), /--method must be one of/);
