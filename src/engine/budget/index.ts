@@ -58,6 +58,9 @@ export interface BudgetOutcome {
   targets: string[];
   accuracy: { before: AccuracyResult; after: AccuracyResult };
   finetune?: FinetuneInfo;
+  /** The SFP analysis (calibration data), when an AFCC-like method ran, and its cluster threshold. */
+  analysis?: SfpAnalysis;
+  threshold: number;
 }
 
 interface Kept {
@@ -280,6 +283,8 @@ export async function budgetPrune(state: JobState, params: PruneParams, modelSha
       targets: keptWinner ? keptWinner.plan.masks.map((m) => m.layer) : layers,
       accuracy: { before: heldOutBefore, after: keptWinner ? keptWinner.heldOut : heldOutBefore },
       ...(keptWinner?.finetune ? { finetune: keptWinner.finetune } : {}),
+      ...(analysis ? { analysis } : {}),
+      threshold: options.threshold,
     };
   } finally {
     original.dispose();

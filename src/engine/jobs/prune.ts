@@ -173,10 +173,16 @@ async function budgetJob(state: OpenedJob<'prune'>, params: PruneParams, out: st
   const chosen = result.section.chosen;
   const countsAfter = modelCounts(model);
   const written = chosen
-    ? await writeStep(state, params, out, writtenFiles, totalsBefore.bytes, params.structured ? { plan: result.plan!, analysis: undefined, targets: result.targets } : null)
+    ? await writeStep(state, params, out, writtenFiles, totalsBefore.bytes, params.structured ? { plan: result.plan!, analysis: result.analysis, targets: result.targets } : null)
     : { output: null, totals: await modelTotals(model, []), latency: undefined, structured: undefined };
   if (!chosen) notes.push(`No allocation met the budget of ${params.maxDrop} pp on the held-out data: no model was written.`);
   const masks = result.plan?.masks ?? [];
+  // The per-filter analysis the AFCC family ran on the calibration data, for the panel.
+  let sfp = result.analysis ? sfpSection(result.analysis, result.plan?.threshold ?? result.threshold) : undefined;
+  if (result.analysis && sfp && params.matricesPath && chosen) {
+    sfp = { ...sfp, matricesPath: await writeMatricesFile(result.analysis, path.resolve(params.matricesPath), loaded.files) };
+    writtenFiles.push(sfp.matricesPath!);
+  }
   return {
     ...state.base,
     method: result.method,
@@ -192,6 +198,7 @@ async function budgetJob(state: OpenedJob<'prune'>, params: PruneParams, out: st
     totals: { before: totalsBefore, after: written.totals },
     targetedSparsity: masks.length ? kernelSparsity(model, masks).overall : 0,
     accuracy: result.accuracy,
+    ...(sfp ? { sfp } : {}),
     ...(result.finetune ? { finetune: result.finetune } : {}),
     ...(written.latency ? { latency: written.latency } : {}),
     ...(written.structured ? { structured: written.structured } : {}),

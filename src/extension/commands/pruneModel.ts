@@ -4,7 +4,7 @@
 // budgetMethod, objective, method, layers, finetuneEpochs, format, structured, out, seed, ... }.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PruneReport } from '../../protocol/report';
+import type { PruneMethod, PruneReport } from '../../protocol/report';
 import type { JobOutcome } from '../jobs/runner';
 import { refuseUntrusted } from '../jobs/trust';
 import type { ModelChoices } from '../state/modelSettings';
@@ -16,6 +16,9 @@ import { rememberDataset } from './pickDataset';
 import { askPruneChoices, budgetMethodLabel, PRUNE_METHODS } from './pruneChoices';
 import { applyArgs, budgetText, choicesToRemember, pruneDefaults, pruneParams, withFinetuneDefault, type PruneChoices } from './pruneOptions';
 import { trainingDataBeside } from './trainingData';
+
+/** Methods that run the SFP analysis: their per-filter matrices are saved for the panel's heat maps. */
+const SFP_METHODS: ReadonlySet<string> = new Set<PruneMethod>(['afcc', 'random-afcc', 'afcc-balanced', 'afcc-hybrid']);
 
 /** Everything the prune flow asks, settable as command arguments (the same fields stored per model). */
 export interface PruneModelArgs extends Omit<ModelChoices, 'compareMethods'> {
@@ -51,8 +54,9 @@ export async function pruneModel(deps: CommandDeps, ...args: unknown[]): Promise
       chosen.maxDrop === null
         ? PRUNE_METHODS.find((m) => m.method === chosen.method)?.label ?? chosen.method
         : `${budgetText(chosen.maxDrop).toLowerCase()}, ${budgetMethodLabel(chosen.budgetMethod)}`;
-    // AFCC analyses the layers first; its matrices let the panel draw each filter's heat map.
-    const afcc = chosen.maxDrop === null ? chosen.method === 'afcc' || chosen.method === 'random-afcc' : chosen.budgetMethod === 'afcc' || chosen.budgetMethod === 'auto';
+    // The AFCC family analyses the layers first; its matrices let the panel draw each filter's heat map.
+    const method = chosen.maxDrop === null ? chosen.method : chosen.budgetMethod;
+    const afcc = method === 'auto' || SFP_METHODS.has(method);
     const matricesPath = afcc ? await matricesPathFor(model.path, 'prune') : undefined;
     return await deps.jobs.run({
       method: 'prune',

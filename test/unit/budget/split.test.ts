@@ -116,6 +116,9 @@ test('the budget search reads held-out samples only in held-out evaluations (tin
     const searchReads = events.filter((e, i) => 'read' in e && events.slice(i + 1).find((n) => 'stage' in n && n.stage !== 'evaluate-held-out'));
     assert.ok(searchReads.length > 0, 'the search read calibration samples');
     assert.ok(result.section.sensitivity.curves.some((c) => c.method === 'afcc') && result.section.sensitivity.curves.some((c) => c.method === 'magnitude'));
+    // The AFCC family's per-filter analysis (calibration data only) comes back for the report's SFP section.
+    assert.ok(result.analysis, 'auto ran AFCC: its analysis is returned');
+    assert.ok(result.analysis.layers.length > 0 && result.analysis.dataSplit !== 'held-out', `analysed ${result.analysis.layers.length} layers on ${result.analysis.dataSplit}`);
   } finally {
     real.close?.();
     loaded.model.dispose();
