@@ -54,7 +54,7 @@ test('Explorer → Prune Model… → Keep top-1 within 0.5 pp → the report ve
     // The first question offered the budget first, recommended; the last step said what would run.
     assert.match(steps.seen[0], /How much top-1|Keep top-1 within 0\.5 pp/, `the first step is the budget:\n${steps.seen.join('\n')}`);
     assert.match(steps.seen[0], /Keep top-1 within 0\.5 pp[\s|]*recommended/, 'the 0.5 pp budget comes first, recommended');
-    assert.match(steps.lastStep, /Top-1 within 0\.5 pp · Auto, most parameters removed · fine-tune 1 epoch/, `the last step:\n${steps.lastStep}`);
+    assert.match(steps.lastStep, /Top-1 within 0\.5 pp · Magnitude, most parameters removed · fine-tune 1 epoch/, `the last step:\n${steps.lastStep}`);
 
     // The report panel with its budget verdict, or the job's error notification (a failed job ends the test at once).
     const failure = page.locator('.notifications-toasts .notification-toast', { hasText: 'Show Log' }).first();
