@@ -13,7 +13,6 @@
 #   A failure answers {"id": n, "ok": false, "error": "<Type>: <message>", "traceback": "..."}.
 #
 # Anything libraries print goes to stderr: stdout carries the answers only.
-import gzip
 import importlib.util
 import json
 import os
@@ -30,6 +29,9 @@ import numpy as np  # noqa: E402
 import h5py  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from idx import read_idx  # noqa: E402
 
 
 def load(path):
@@ -113,19 +115,6 @@ def load_predict(req):
         "className": model.__class__.__name__,
         "chain": is_chain(model),
     }
-
-
-_idx_cache = {}
-
-
-def read_idx(path):
-    if path not in _idx_cache:
-        with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
-            data = f.read()
-        rank = data[3]
-        dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
-        _idx_cache[path] = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-    return _idx_cache[path]
 
 
 def accuracy(req):

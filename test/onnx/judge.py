@@ -15,7 +15,6 @@
 #   A failure answers {"id": n, "ok": false, "error": "<Type>: <message>", "traceback": "..."}.
 #
 # Anything libraries print goes to stderr: stdout carries the answers only.
-import gzip
 import json
 import os
 import sys
@@ -28,6 +27,9 @@ sys.stdout = sys.stderr
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from idx import read_idx  # noqa: E402
 
 
 def session(path):
@@ -73,19 +75,6 @@ def load_predict(req):
     y, inp = run(req["path"], x, req.get("batch", 256))
     y.tofile(req["output"])
     return {**info, "outputShape": list(y.shape), "inputShape": [d if isinstance(d, int) else None for d in inp.shape]}
-
-
-_idx_cache = {}
-
-
-def read_idx(path):
-    if path not in _idx_cache:
-        with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
-            data = f.read()
-        rank = data[3]
-        dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
-        _idx_cache[path] = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-    return _idx_cache[path]
 
 
 def accuracy(req):
