@@ -11,7 +11,9 @@
 #        little-endian float32.
 #   {"id": 2, "op": "accuracy", "path": "m.onnx", "images": "…-images-idx3-ubyte.gz", "labels": "…",
 #    "limit": 2000} -> {"top1": percent, "count": n}  (pixels / 255, NCHW)
-#   {"id": 3, "op": "versions"} -> {"onnx", "onnxruntime", "numpy", "python"}
+#   {"id": 3, "op": "conv_shapes", "path": "m.onnx"} -> {"Conv": [[N, C, H, W], ...], "Gemm": [...]}: the
+#     output shape of every Conv / Gemm / MatMul node by onnx.shape_inference, in node order
+#   {"id": 4, "op": "versions"} -> {"onnx", "onnxruntime", "numpy", "python"}
 #   A failure answers {"id": n, "ok": false, "error": "<Type>: <message>", "traceback": "..."}.
 #
 # Anything libraries print goes to stderr: stdout carries the answers only.
@@ -86,11 +88,27 @@ def accuracy(req):
     return {"top1": float(np.mean(np.argmax(y, axis=-1) == labels) * 100), "count": int(len(labels))}
 
 
+def conv_shapes(req):
+    model = onnx.shape_inference.infer_shapes(onnx.load(req["path"]), strict_mode=True)
+    graph = model.graph
+    known = {v.name: v for v in [*graph.value_info, *graph.output]}
+    shapes = {}
+    for node in graph.node:
+        if node.op_type not in ("Conv", "Gemm", "MatMul"):
+            continue
+        info = known.get(node.output[0])
+        if info is None:
+            raise ValueError(f"shape inference gave no shape for {node.name} ({node.op_type})")
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
+        shapes.setdefault("Gemm" if node.op_type == "MatMul" else node.op_type, []).append(dims)
+    return shapes
+
+
 def versions(_req):
     return {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__, "python": sys.version.split()[0]}
 
 
-OPS = {"load_predict": load_predict, "accuracy": accuracy, "versions": versions}
+OPS = {"load_predict": load_predict, "accuracy": accuracy, "conv_shapes": conv_shapes, "versions": versions}
 
 
 def main():

@@ -73,6 +73,11 @@ export class OnnxJudge extends PythonJudge {
     return this.request('accuracy', { path: path.resolve(file), images: path.resolve(images), labels: path.resolve(labels), limit }, `accuracy of ${rel(file)}`);
   }
 
+  /** Output shapes of the Conv and the Gemm/MatMul nodes by onnx.shape_inference, in node order. */
+  convShapes(file: string): Promise<{ Conv?: (number | null)[][]; Gemm?: (number | null)[][] }> {
+    return this.request('conv_shapes', { path: path.resolve(file) }, `shape inference of ${rel(file)}`);
+  }
+
   versions(): Promise<Record<string, string>> {
     return this.request('versions', {}, 'versions');
   }

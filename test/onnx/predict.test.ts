@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { EvalReport } from '../../src/protocol/report';
+import type { EvalReport, InspectReport } from '../../src/protocol/report';
 import { useWasm, fashionImages, dataDir } from '../keras/zoo';
 import { fixturePath, maxAbsDiff, OnnxJudge, quenchPredict, randomBatch, readFixtures, rel, runCli, type Batch } from './judge';
 
@@ -69,5 +69,21 @@ for (const fixture of fixtures.filter((f) => f.onnxruntimeTop1 !== undefined)) {
     const report = JSON.parse(run.output.slice(run.output.indexOf('{'))) as EvalReport;
     assert.equal(report.accuracy.samples, 2000);
     assert.equal(Math.round(report.accuracy.top1 * 2000), Math.round((ort.top1 / 100) * 2000), `${run.command}: Quench counts ${report.accuracy.top1 * 100}% right, onnxruntime ${ort.top1}%`);
+  });
+}
+
+for (const fixture of fixtures.filter((f) => f.exporter !== 'torchscript-bn')) {
+  test(`quench inspect ${fixture.file}: the layer table's output shapes are the file's [N, C, H, W], as onnx.shape_inference gives them`, async () => {
+    const file = fixturePath(fixture);
+    const inferred = await judge.convShapes(file);
+    const run = await runCli(['inspect', file, '--json']);
+    assert.equal(run.code, 0, `${run.command} exited ${run.code}:\n${run.output.slice(-3000)}`);
+    const report = JSON.parse(run.output.slice(run.output.indexOf('{'))) as InspectReport;
+    assert.deepEqual(report.model.inputShape, fixture.inputShape.slice(1), 'input shape');
+    // Compared as multisets: the report lists layers in its own topological order.
+    const sorted = (shapes: (number | null)[][]) => shapes.map((s) => JSON.stringify(s.slice(1))).sort();
+    const of = (classes: string[]) => report.layers.filter((l) => classes.includes(l.className)).map((l) => l.outputShape);
+    assert.deepEqual(sorted(of(['Conv2D', 'DepthwiseConv2D'])), sorted(inferred.Conv ?? []), `${run.command}: convolution output shapes`);
+    assert.deepEqual(sorted(of(['Dense'])), sorted(inferred.Gemm ?? []), `${run.command}: Gemm/MatMul output shapes`);
   });
 }

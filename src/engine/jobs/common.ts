@@ -1,7 +1,7 @@
 // What every job shares: open the model and a dataset fitted to it, the report's base fields
 // (tool version, time, backend, model hash) and stage timings.
 import * as path from 'node:path';
-import type { BackendName, ModelInfo, ReportBase, ReportKind, Timing, ToolInfo } from '../../protocol/report';
+import type { BackendName, LayerStats, ModelInfo, ReportBase, ReportKind, Timing, ToolInfo } from '../../protocol/report';
 import { SCHEMA_VERSION } from '../../protocol/report';
 import packageJson from '../../../package.json';
 import { openDataset } from '../data';
@@ -10,6 +10,7 @@ import type { Dataset } from '../data/types';
 import { sha256Files } from '../data/files';
 import { outputClasses } from '../eval/evaluate';
 import { openModel, type LoadedModel } from '../formats';
+import { layerStats } from '../stats';
 import { assertFiniteWeights } from '../limits';
 import { assertModelFitsBudget } from '../formats/modelSize';
 import { throwIfCancelled, type JobContext } from '../core/context';
@@ -71,6 +72,21 @@ export async function loadDatasetForModel(
     limit: options.limit,
     split: options.split,
   });
+}
+
+/**
+ * The per-layer statistics of a report, with output shapes in the file's layout: an ONNX model runs
+ * channels-last inside Quench, but its file (and everyone reading the report) says [N, C, H, W].
+ */
+export function reportLayerStats(loaded: LoadedModel): LayerStats[] {
+  const layers = layerStats(loaded.model);
+  if (loaded.format !== 'onnx') return layers;
+  return layers.map((l) => (l.outputShape.length >= 3 ? { ...l, outputShape: channelsFirst(l.outputShape) } : l));
+}
+
+/** [N, ...spatial, C] -> [N, C, ...spatial]. */
+function channelsFirst<T>(shape: T[]): T[] {
+  return [shape[0]!, shape[shape.length - 1]!, ...shape.slice(1, -1)];
 }
 
 /** The model's own class names (metadata.json) when they name exactly its outputs. */

@@ -3,8 +3,8 @@ import type { EvalParams } from '../../protocol/engine';
 import type { EvalReport } from '../../protocol/report';
 import { initBackend } from '../backend';
 import { evaluate } from '../eval/evaluate';
-import { layerStats, modelTotals } from '../stats';
-import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, Stopwatch } from './common';
+import { modelTotals } from '../stats';
+import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, reportLayerStats, Stopwatch } from './common';
 import { throwIfCancelled, type JobContext } from '../core/context';
 
 export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<EvalReport> {
@@ -19,7 +19,7 @@ export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<
       watch.lap('read-data');
       throwIfCancelled(ctx);
       const base = await reportBase('eval', loaded, backend);
-      const layers = layerStats(loaded.model);
+      const layers = reportLayerStats(loaded);
       const totals = await modelTotals(loaded.model, loaded.files, layers);
       watch.lap('statistics');
       const { accuracy, confusion, threads } = await evaluate(loaded.model, dataset, ctx);

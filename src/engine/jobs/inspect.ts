@@ -2,8 +2,8 @@
 import type { InspectParams } from '../../protocol/engine';
 import type { InspectReport } from '../../protocol/report';
 import { initBackend } from '../backend';
-import { layerStats, modelTotals } from '../stats';
-import { disposeModel, loadModelForJob, reportBase, Stopwatch } from './common';
+import { modelTotals } from '../stats';
+import { disposeModel, loadModelForJob, reportBase, reportLayerStats, Stopwatch } from './common';
 import { throwIfCancelled, type JobContext } from '../core/context';
 
 export async function inspectJob(params: InspectParams, ctx: JobContext): Promise<InspectReport> {
@@ -14,7 +14,7 @@ export async function inspectJob(params: InspectParams, ctx: JobContext): Promis
     watch.lap('load');
     throwIfCancelled(ctx);
     const base = await reportBase('inspect', loaded, backend);
-    const layers = layerStats(loaded.model);
+    const layers = reportLayerStats(loaded);
     const totals = await modelTotals(loaded.model, loaded.files, layers);
     watch.lap('statistics');
     const notes = [...base.notes, ...layers.filter((l) => !l.analysable).map((l) => `${l.name} (${l.className}) is not analysable${l.note ? `: ${l.note}` : ''}.`)];
