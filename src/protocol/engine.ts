@@ -148,6 +148,12 @@ export interface EngineInfo {
   backend: BackendName;
   pid: number;
   memoryMB: number;
+  /**
+   * The optional onnxruntime-node that measures ONNX models' accuracy (faster than TensorFlow.js):
+   * its version where it loads, else why not (not installed, turned off by QUENCH_ONNXRUNTIME=off,
+   * or the load error).
+   */
+  onnxRuntime?: { available: true; version: string; from: string } | { available: false; reason: string };
 }
 
 export interface EngineRequests {

@@ -120,11 +120,16 @@ export const EXTRA_MODULES_ENV = 'QUENCH_EXTRA_MODULES';
  * TensorFlow.js keeps one global engine and kernel registry, so its backend serves ours.
  */
 export function nativeBackendCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  return optionalPackageCandidates(NATIVE_PACKAGE, env);
+}
+
+/** An optional package by name (the engine's own node_modules), then inside each QUENCH_EXTRA_MODULES folder. */
+export function optionalPackageCandidates(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = (env[EXTRA_MODULES_ENV] ?? '')
     .split(path.delimiter)
     .map((folder) => folder.trim())
     .filter((folder) => folder !== '' && path.isAbsolute(folder));
-  return [NATIVE_PACKAGE, ...extra.map((folder) => path.join(folder, ...NATIVE_PACKAGE.split('/')))];
+  return [name, ...extra.map((folder) => path.join(folder, ...name.split('/')))];
 }
 
 // The native addon is optional: required at run time so that bundles keep it external and
