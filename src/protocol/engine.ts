@@ -8,6 +8,7 @@ import type {
   EvalReport,
   InspectReport,
   ModelFormat,
+  PreprocessingInfo,
   PruneMethod,
   PruneReport,
   BudgetObjective,
@@ -143,6 +144,28 @@ export interface SweepParams extends DataOptions {
   maxDrop?: number;
 }
 
+/**
+ * The dataset descriptor (`*.dataset.json`) that applies to a dataset, and setting the input
+ * normalisation in it. Without `set` nothing is written.
+ */
+export interface DatasetDescriptorParams {
+  data: string;
+  /** Merge these into `target` (its other keys kept, in their order), creating it when absent. */
+  set?: { mean: number[]; std: number[] };
+}
+export interface DatasetDescriptorResult {
+  /** The descriptor that applies to the data (absolute path), when there is one. */
+  descriptor?: string;
+  scale?: PreprocessingInfo['scale'];
+  mean?: number[];
+  std?: number[];
+  /**
+   * The file a setting goes to: the descriptor in use, else a new `dataset.json` inside a folder
+   * dataset or beside a file dataset (where its training split reads it too).
+   */
+  target: string;
+}
+
 export interface EngineInfo {
   version: string;
   backend: BackendName;
@@ -160,6 +183,7 @@ export interface EngineRequests {
   info: { params: Record<string, never>; result: EngineInfo };
   probe: { params: ProbeParams; result: ProbeResult };
   inspect: { params: InspectParams; result: InspectReport };
+  datasetDescriptor: { params: DatasetDescriptorParams; result: DatasetDescriptorResult };
   evaluate: { params: EvalParams; result: EvalReport };
   analyze: { params: AnalyzeParams; result: AnalyzeReport };
   prune: { params: PruneParams; result: PruneReport };

@@ -21,12 +21,23 @@ export interface ModelExpectations {
   classNamesFile?: string;
   /** Explicit preprocessing (wins over the descriptor and inference). */
   preprocessing?: Partial<Omit<Preprocessing, 'source'>>;
+  /**
+   * The model takes 3-channel images channels-first (a PyTorch export): such models usually
+   * expect ImageNet mean/std, so data that states none gets a note saying where to set it.
+   */
+  suggestImageNet?: boolean;
 }
 
-export function createDataset(source: ImageSource, expect: ModelExpectations, descriptor?: DatasetDescriptor): Dataset {
+/** torchvision's ImageNet normalisation, on 0..1 pixels. */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/** `descriptorTarget`: the file where a setting for this data goes (named in the ImageNet note). */
+export function createDataset(source: ImageSource, expect: ModelExpectations, descriptor?: DatasetDescriptor, descriptorTarget?: string): Dataset {
   const notes: string[] = [];
   const target = targetShape(source, expect.inputShape, descriptor, notes);
   const prep = resolvePreprocessing(source, expect, target[2], descriptor);
+  if (expect.suggestImageNet && target[2] === 3 && !prep.mean && !prep.std) notes.push(imageNetNote(prep.scale, descriptorTarget ?? descriptor?.file));
   const limit = expect.limit ?? descriptor?.limit;
   const size = limit !== undefined ? Math.min(source.size, Math.max(0, Math.floor(limit))) : source.size;
   if (size === 0) throw new EngineFailure('bad-data', 'the dataset holds no samples', source.path);
@@ -155,6 +166,17 @@ function resolveLabelNames(source: ImageSource, expect: ModelExpectations, descr
     notes.push(`The class names used (${quoteList(names!)}) differ from the data's own (${quoteList(usable!)}).`);
   }
   return names;
+}
+
+/** Said where a 3-channel channels-first model reads data with no mean/std: never guessed, only pointed at. */
+export function imageNetNote(scale: Preprocessing['scale'], descriptorFile: string | undefined): string {
+  const read = scale === 'none' ? 'values as stored' : `pixels scaled to ${scale}`;
+  const where = descriptorFile ? `"mean" and "std" in ${descriptorFile}` : '"mean" and "std" in a dataset.json beside the data';
+  return (
+    `No mean/std was applied to this 3-channel model's input (${read} only). PyTorch image models usually expect ` +
+    `ImageNet normalisation (mean [${IMAGENET_MEAN.join(', ')}], std [${IMAGENET_STD.join(', ')}] on 0..1 pixels); ` +
+    `if this model was trained so, set ${where} (the dataset step in VS Code offers it).`
+  );
 }
 
 /** The note for a list of class names that does not fit the model's outputs. */

@@ -2,6 +2,7 @@
 // inference cannot (scale, mean/std, layout, class names, a default limit, the split, the resize method).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { PreprocessingInfo } from '../../protocol/report';
 import { EngineFailure } from '../core/errors';
 import { exists } from './files';
@@ -40,8 +41,16 @@ export function descriptorCandidates(dataPath: string, isFolder: boolean): strin
     base = base.slice(0, dot);
   }
   const found = [...new Set(names)].map((n) => path.join(dir, `${n}.dataset.json`));
-  found.push(path.join(isFolder ? dataPath : dir, 'dataset.json'));
+  found.push(folderDescriptorPath(dataPath, isFolder));
   return found;
+}
+
+/**
+ * The folder's `dataset.json`: inside a dataset folder, beside a dataset file. Where a setting goes
+ * when no descriptor applies yet (beside a file, the training split next to it reads it too).
+ */
+export function folderDescriptorPath(dataPath: string, isFolder: boolean): string {
+  return path.join(isFolder ? dataPath : path.dirname(dataPath), 'dataset.json');
 }
 
 export async function findDescriptor(dataPath: string, isFolder: boolean): Promise<DatasetDescriptor | undefined> {
@@ -106,4 +115,31 @@ export async function readDescriptor(file: string): Promise<DatasetDescriptor> {
     d.resize = o['resize'] as 'bilinear' | 'nearest';
   }
   return d;
+}
+
+/**
+ * Merges `values` into the descriptor `file` (every other key kept, in its order; new keys last),
+ * creating it when absent, and re-reads it. An existing file that is not a valid descriptor is
+ * refused before anything is written; the write goes to a temporary sibling renamed into place.
+ */
+export async function updateDescriptor(file: string, values: Record<string, unknown>): Promise<DatasetDescriptor> {
+  let current: Record<string, unknown> = {};
+  const text = await fs.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new EngineFailure('io', `cannot read the dataset descriptor: ${error.message}`, file);
+  });
+  if (text !== undefined) {
+    await readDescriptor(file);
+    current = JSON.parse(text) as Record<string, unknown>;
+  }
+  const merged = { ...current, ...values };
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(temp, `${JSON.stringify(merged, null, 2)}\n`);
+    await fs.rename(temp, file);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw new EngineFailure('io', `could not write the dataset descriptor: ${(error as Error).message}`, file);
+  }
+  return readDescriptor(file);
 }

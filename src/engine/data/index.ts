@@ -6,7 +6,7 @@ import { unzipSync } from 'fflate';
 import type { DatasetKind } from '../../protocol/report';
 import { EngineFailure } from '../core/errors';
 import { locateCifar, looksLikeCifar, openCifar } from './cifar';
-import { findDescriptor } from './descriptor';
+import { type DatasetDescriptor, findDescriptor, folderDescriptorPath } from './descriptor';
 import { createDataset, type ModelExpectations } from './dataset';
 import { readFileOrFail, readHead } from './files';
 import { locateIdxPair, looksLikeIdx, openIdx } from './idx';
@@ -64,8 +64,7 @@ export async function detectDatasetKind(given: string): Promise<DatasetKind> {
 /** Opens `dataPath` for a model with the given input shape and class count. */
 export async function openDataset(dataPath: string, options: OpenDatasetOptions): Promise<Dataset> {
   const kind = await detectDatasetKind(dataPath);
-  const isFolder = await fs.stat(dataPath).then((s) => s.isDirectory(), () => false);
-  const found = await findDescriptor(dataPath, isFolder);
+  const { found, target } = await descriptorOf(dataPath);
   // A split asked for (the training data beside the evaluation data) wins over the descriptor's
   // default split and limit, which say how the evaluation data is read.
   const descriptor = found && options.split !== undefined ? { ...found, split: options.split, limit: undefined } : found;
@@ -75,11 +74,21 @@ export async function openDataset(dataPath: string, options: OpenDatasetOptions)
     classes: options.classes,
   });
   try {
-    return createDataset(source, options, descriptor);
+    return createDataset(source, options, descriptor, target);
   } catch (error) {
     source.close();
     throw error;
   }
+}
+
+/**
+ * The descriptor that applies to a dataset path (none when no candidate file exists) and the file
+ * a setting for it goes to: that descriptor, else the folder's `dataset.json`.
+ */
+export async function descriptorOf(dataPath: string): Promise<{ found?: DatasetDescriptor; target: string }> {
+  const isFolder = await fs.stat(dataPath).then((s) => s.isDirectory(), () => false);
+  const found = await findDescriptor(dataPath, isFolder);
+  return { found, target: found?.file ?? folderDescriptorPath(path.resolve(dataPath), isFolder) };
 }
 
 /**

@@ -2,9 +2,9 @@
 // filters' clusters and label sets, noise and SNR — and optionally the matrices side file.
 import * as path from 'node:path';
 import type { AnalyzeParams } from '../../protocol/engine';
-import type { AnalyzeReport } from '../../protocol/report';
+import type { AnalyzeReport, PreprocessingInfo } from '../../protocol/report';
 import { initBackend } from '../backend';
-import { findTrainingSplit } from '../data';
+import { descriptorOf, findTrainingSplit } from '../data';
 import type { Dataset } from '../data/types';
 import { writeFilesAtomically } from '../formats/atomic';
 import type { LoadedModel } from '../formats';
@@ -27,11 +27,66 @@ export async function openTrainingData(
   loaded: LoadedModel,
   notes: string[],
 ): Promise<Dataset | null> {
-  if (named) return loadDatasetForModel(named, loaded, { split: 'train' });
-  const found = await findTrainingSplit(evalPath);
-  if (!found) return null;
-  notes.push(`Training data found beside the evaluation data: ${found.path}.`);
-  return loadDatasetForModel(found.path, loaded, { split: found.split });
+  let where: { path: string; split: string };
+  if (named) {
+    where = { path: named, split: 'train' };
+  } else {
+    const found = await findTrainingSplit(evalPath);
+    if (!found) return null;
+    notes.push(`Training data found beside the evaluation data: ${found.path}.`);
+    where = found;
+  }
+  const train = await loadDatasetForModel(where.path, loaded, { split: where.split });
+  const fit = trainingPreprocessing(train.info.preprocessing, (await descriptorOf(evalPath)).found, train.info.path);
+  if (fit.note) notes.push(fit.note);
+  if (!fit.reopenWith) return train;
+  train.close?.();
+  return loadDatasetForModel(where.path, loaded, { split: where.split, preprocessing: fit.reopenWith });
+}
+
+type Explicit = Pick<PreprocessingInfo, 'scale' | 'mean' | 'std'>;
+
+/**
+ * Training data is read the way the evaluation data is: where the training set's preprocessing was
+ * only inferred and the evaluation set's descriptor sets scale, mean or std otherwise, the training
+ * set is read with those (`reopenWith`); where both state their own and they differ, a note warns.
+ */
+export function trainingPreprocessing(
+  train: PreprocessingInfo,
+  evaluation: Partial<Explicit> | undefined,
+  trainPath: string,
+): { reopenWith?: Partial<Explicit>; note?: string } {
+  const explicit: Partial<Explicit> = {};
+  if (evaluation?.scale !== undefined) explicit.scale = evaluation.scale;
+  if (evaluation?.mean !== undefined) explicit.mean = evaluation.mean;
+  if (evaluation?.std !== undefined) explicit.std = evaluation.std;
+  const keys = Object.keys(explicit) as (keyof Explicit)[];
+  const differs = keys.filter((k) => !sameValue(train[k], explicit[k]));
+  if (differs.length === 0) return {};
+  if (train.source === 'inferred') {
+    return {
+      reopenWith: explicit,
+      note: `The training data (${trainPath}) states no preprocessing of its own; it is read with the evaluation data's (${describe(explicit)}).`,
+    };
+  }
+  return {
+    note:
+      `The training data (${trainPath}) is preprocessed differently from the evaluation data (training: ${describe(train)}; evaluation: ${describe({ ...train, ...explicit })}): ` +
+      'fine-tuning and readouts learn from data normalised differently from the data the accuracy is measured on.',
+  };
+}
+
+function sameValue(a: string | number[] | undefined, b: string | number[] | undefined): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
+}
+
+function describe(p: Partial<Explicit>): string {
+  const parts: string[] = [];
+  if (p.scale) parts.push(`scale ${p.scale}`);
+  parts.push(p.mean ? `mean [${p.mean.join(', ')}]` : 'no mean');
+  parts.push(p.std ? `std [${p.std.join(', ')}]` : 'no std');
+  return parts.join(', ');
 }
 
 /** Writes the matrices side file (binary, see SfpMatricesFile) atomically; never over the model. */

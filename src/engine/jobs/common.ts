@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { BackendName, LayerStats, ModelInfo, ReportBase, ReportKind, Timing, ToolInfo } from '../../protocol/report';
 import { SCHEMA_VERSION } from '../../protocol/report';
 import packageJson from '../../../package.json';
-import { openDataset } from '../data';
+import { openDataset, type ModelExpectations } from '../data';
 import { namesNotUsed } from '../data/dataset';
 import type { Dataset } from '../data/types';
 import { sha256Files } from '../data/files';
@@ -62,7 +62,7 @@ export function modelInputShape(loaded: LoadedModel): number[] {
 export async function loadDatasetForModel(
   dataPath: string,
   loaded: LoadedModel,
-  options: { limit?: number; split?: string } = {},
+  options: { limit?: number; split?: string; preprocessing?: ModelExpectations['preprocessing'] } = {},
 ): Promise<Dataset> {
   return openDataset(dataPath, {
     inputShape: loaded.model.inputs[0]!.shape.slice(1),
@@ -71,6 +71,9 @@ export async function loadDatasetForModel(
     classNamesFile: loaded.classNamesFile,
     limit: options.limit,
     split: options.split,
+    preprocessing: options.preprocessing,
+    // An ONNX file's [3, H, W] input: a PyTorch image model, which usually expects ImageNet mean/std.
+    suggestImageNet: loaded.format === 'onnx' && loaded.inputShape?.length === 3 && loaded.inputShape[0] === 3,
   });
 }
 

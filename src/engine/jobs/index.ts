@@ -3,6 +3,7 @@ import type { EngineMethod, EngineRequests } from '../../protocol/engine';
 import type { JobContext } from '../core/context';
 import { analyzeJob } from './analyze';
 import { compareJob } from './compare';
+import { datasetDescriptorJob } from './datasetDescriptor';
 import { evaluateJob } from './evaluate';
 import { infoJob } from './info';
 import { inspectJob } from './inspect';
@@ -19,6 +20,7 @@ export const jobs: { [M in EngineMethod]: Job<M> } = {
   info: infoJob,
   probe: probeJob,
   inspect: inspectJob,
+  datasetDescriptor: datasetDescriptorJob,
   evaluate: evaluateJob,
   analyze: analyzeJob,
   prune: pruneJob,

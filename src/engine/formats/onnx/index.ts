@@ -64,12 +64,8 @@ export async function openOnnx(file: string): Promise<LoadedModel> {
     `ONNX (opset ${model.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version}${model.producerName ? `, from ${model.producerName} ${model.producerVersion}`.trimEnd() : ''}): run channels-last inside Quench; masks, layer names and written files follow the file's NCHW layout.`,
     ...graph.notes,
   ];
-  if (graph.inputShape.length === 3 && graph.inputShape[0] === 3) {
-    // Never guessed: the data step applies what the dataset's descriptor or the options say.
-    notes.push(
-      '3-channel input: PyTorch image models usually expect ImageNet normalisation (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225] on 0..1 pixels); set it in the dataset\'s *.dataset.json if this model was trained so — the report\'s preprocessing says what was applied.',
-    );
-  }
+  // A 3-channel input's normalisation is never guessed here: the dataset reader notes ImageNet
+  // mean/std where the data states none (data/dataset.ts, imageNetNote), and the dataset step asks.
   const source: OnnxSource = { kind: 'onnx', file: path.resolve(file), model, graph, external };
   return {
     model: built,
