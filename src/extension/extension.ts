@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { installedBackendModules } from './commands/installBackend';
+import { installedOnnxRuntimeModules } from './commands/installOnnxRuntime';
 import { registerBackendStatus } from './client/backendStatus';
 import { registerEditorFeatures } from './editor';
 import { EngineClient } from './client/client';
@@ -18,7 +19,7 @@ import type { PanelControllerApi } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
-  const engine = new EngineClient(context.extensionPath, log, installedBackendModules(context));
+  const engine = new EngineClient(context.extensionPath, log, [installedBackendModules(context), installedOnnxRuntimeModules(context)]);
   const runs = new RunStore();
   const index = new ModelIndex(engine, log);
   const inspections = new InspectCache(engine);

@@ -1,7 +1,8 @@
 // The engine client the extension uses: an EngineConnection whose process is started from the
 // quench.nodePath / quench.backend / quench.maxMemoryMB settings and logs into the Quench channel.
-// `extraModules` (where Install Faster Backend puts @tensorflow/tfjs-node) reaches the engine as
-// QUENCH_EXTRA_MODULES.
+// `extraModules` (where Install Faster Backend puts @tensorflow/tfjs-node and Install ONNX Runtime
+// puts onnxruntime-node) reach the engine as QUENCH_EXTRA_MODULES, before any folders the user's
+// own QUENCH_EXTRA_MODULES names.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineInfo, EngineMethod, EngineRequests } from '../../protocol/engine';
@@ -23,7 +24,7 @@ export class EngineClient implements EngineClientApi {
   constructor(
     private readonly extensionPath: string,
     private readonly log: QuenchLog,
-    private readonly extraModules?: string,
+    private readonly extraModules: readonly string[] = [],
   ) {
     this.connection = new EngineConnection((handlers) => startEngineProcess(this.processOptions(), handlers), {
       log: (level, message, time) => logEngineLine(log, level, message, time),
@@ -87,7 +88,7 @@ export class EngineClient implements EngineClientApi {
       nodePath: config.get<string>('nodePath', '').trim() || undefined,
       backend: config.get<string>('backend', 'auto'),
       maxMemoryMB: config.get<number>('maxMemoryMB', 0),
-      env: this.extraModules ? { QUENCH_EXTRA_MODULES: [this.extraModules, process.env['QUENCH_EXTRA_MODULES']].filter(Boolean).join(path.delimiter) } : undefined,
+      env: this.extraModules.length ? { QUENCH_EXTRA_MODULES: [...this.extraModules, process.env['QUENCH_EXTRA_MODULES']].filter(Boolean).join(path.delimiter) } : undefined,
     };
     this.log.info(
       `Starting the engine: ${options.nodePath ?? 'editor runtime'}, backend ${options.backend}` +

@@ -1,20 +1,92 @@
-// Installs @tensorflow/tfjs-node into <storage>/backend/node_modules without ever leaving half an
+// Installs an optional native package — @tensorflow/tfjs-node into <storage>/backend/node_modules,
+// onnxruntime-node into <storage>/onnxruntime/node_modules — without ever leaving half an
 // installation there: npm installs into a temporary folder beside it, a child node process must
-// load it and run a tiny op, and only then is the folder moved into place. Any failure removes the
-// temporary folder. No vscode import: unit tests run it with fake npm and node commands.
+// load it and run a tiny computation, and only then is the folder moved into place. Any failure
+// removes the temporary folder. No vscode import: unit tests run it with fake npm and node commands.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { classifyNpmFailure, type InstallFailure } from './npmFailure';
+import { classifyNpmFailure, isInstallScriptLine, type InstallFailure } from './npmFailure';
 import type { NpmCommand } from './npmLocate';
 
-export const NATIVE_PACKAGE = '@tensorflow/tfjs-node';
-const FINAL_FOLDER = 'backend';
-const TEMP_PREFIX = /^backend-(?:install|old)-(\d+)-/;
+/** What differs between the packages installed this way. */
+export interface PackageSpec {
+  /** The npm package name. */
+  name: string;
+  /** <storage>/<folder>/node_modules is the folder the engine is told about. */
+  folder: string;
+  /** The command that installs it, for the temporary package.json. */
+  installedBy: string;
+  /** Added to npm's environment (and so to the package's install script). */
+  env: Record<string, string>;
+  /**
+   * Run as `node -e <smokeTest> <package folder>`: loads the package by path, computes something
+   * small, and prints `quench-smoke {"backend": …}` with exit code 0.
+   */
+  smokeTest: string;
+}
 
-/** The node_modules folder the engine is told about (QUENCH_EXTRA_MODULES). */
+// Loads the package by path in a fresh node, starts its backend and checks 1² + 2² + 3² = 14.
+const TFJS_SMOKE_TEST = `
+const tf = require(process.argv[1]);
+tf.setBackend('tensorflow').then((ok) => {
+  if (!ok) throw new Error('the tensorflow backend did not start');
+  const sum = tf.tidy(() => tf.sum(tf.square(tf.tensor1d([1, 2, 3]))).dataSync()[0]);
+  if (sum !== 14) throw new Error('1 + 4 + 9 gave ' + sum);
+  console.log('quench-smoke ' + JSON.stringify({ backend: tf.getBackend() }));
+}).catch((error) => {
+  console.error(String(error && error.stack || error));
+  process.exit(1);
+});`;
+
+// Loads the package by path in a fresh node and runs a one-node ONNX model, z = x + y over
+// float[3] (ir 7, opset 13), written here as its 82 protobuf bytes: [1, 2, 3] + [10, 20, 30].
+const ORT_SMOKE_TEST = `
+const ort = require(process.argv[1]);
+const varint = (n) => { const out = []; for (; n > 127; n >>>= 7) out.push((n & 127) | 128); out.push(n); return out; };
+const field = (number, body) => typeof body === 'number' ? [...varint(number << 3), ...varint(body)] : [...varint((number << 3) | 2), ...varint(body.length), ...body];
+const text = (s) => [...Buffer.from(s)];
+const float3 = (name) => [...field(1, text(name)), ...field(2, field(1, [...field(1, 1), ...field(2, field(1, field(1, 3)))]))];
+const add = [...field(1, text('x')), ...field(1, text('y')), ...field(2, text('z')), ...field(4, text('Add'))];
+const graph = [...field(1, add), ...field(2, text('smoke')), ...field(11, float3('x')), ...field(11, float3('y')), ...field(12, float3('z'))];
+const model = Uint8Array.from([...field(1, 7), ...field(7, graph), ...field(8, field(2, 13))]);
+const tensor = (values) => new ort.Tensor('float32', Float32Array.from(values), [3]);
+ort.InferenceSession.create(model).then((session) => session.run({ x: tensor([1, 2, 3]), y: tensor([10, 20, 30]) })).then(({ z }) => {
+  if (Array.from(z.data).join() !== '11,22,33') throw new Error('[1, 2, 3] + [10, 20, 30] gave ' + Array.from(z.data).join());
+  console.log('quench-smoke ' + JSON.stringify({ backend: 'cpu' }));
+}).catch((error) => {
+  console.error(String(error && error.stack || error));
+  process.exit(1);
+});`;
+
+export const TFJS_NODE: PackageSpec = {
+  name: '@tensorflow/tfjs-node',
+  folder: 'backend',
+  installedBy: 'Quench: Install Faster Backend',
+  env: {},
+  smokeTest: TFJS_SMOKE_TEST,
+};
+
+export const ONNX_RUNTIME_NODE: PackageSpec = {
+  name: 'onnxruntime-node',
+  folder: 'onnxruntime',
+  installedBy: 'Quench: Install ONNX Runtime',
+  // The CPU libraries are in the npm package; without this its install script downloads CUDA
+  // libraries from api.nuget.org on Linux x64 (hundreds of MB, and a failure offline).
+  env: { ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  smokeTest: ORT_SMOKE_TEST,
+};
+
+export const NATIVE_PACKAGE = TFJS_NODE.name;
+
+/** The node_modules folder of `spec` the engine is told about (QUENCH_EXTRA_MODULES). */
+export function modulesFolder(storageDir: string, spec: PackageSpec): string {
+  return path.join(storageDir, spec.folder, 'node_modules');
+}
+
+/** Where tfjs-node's installation is. */
 export function backendModulesFolder(storageDir: string): string {
-  return path.join(storageDir, FINAL_FOLDER, 'node_modules');
+  return modulesFolder(storageDir, TFJS_NODE);
 }
 
 export interface NodeCommand {
@@ -25,7 +97,9 @@ export interface NodeCommand {
 
 export interface InstallOptions {
   storageDir: string;
-  /** The tfjs-node version, the one matching the engine's @tensorflow/tfjs. */
+  /** What to install; default tfjs-node. */
+  spec?: PackageSpec;
+  /** The version to install (tfjs-node's matches the engine's @tensorflow/tfjs). */
   version: string;
   npm: NpmCommand | undefined;
   /** The node that will run the engine: it must load the result. */
@@ -33,11 +107,12 @@ export interface InstallOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   onOutput?(line: string): void;
-  /** 'script': npm is running tfjs-node's install script (the libtensorflow download). */
+  /** 'script': npm is running the package's install script (tfjs-node's libtensorflow download). */
   onStage?(stage: 'npm' | 'script' | 'smoke' | 'move'): void;
 }
 
 export type InstallResult =
+  /** `backend`: what the smoke test ran on (TensorFlow.js's backend, ONNX Runtime's execution provider). */
   | { outcome: 'done'; folder: string; backend: string }
   | { outcome: 'cancelled' }
   | { outcome: 'failed'; failure: InstallFailure };
@@ -72,15 +147,16 @@ export async function installNativeBackend(options: InstallOptions): Promise<Ins
     options.onOutput?.(line);
   };
   await fs.promises.mkdir(options.storageDir, { recursive: true });
-  await removeStaleFolders(options.storageDir);
+  const spec = options.spec ?? TFJS_NODE;
+  await removeStaleFolders(options.storageDir, spec);
   if (!options.npm) return { result: { outcome: 'failed', failure: { reason: 'no-npm', detail: 'not found' } }, output };
 
-  const temp = await fs.promises.mkdtemp(path.join(options.storageDir, `backend-install-${process.pid}-`));
+  const temp = await fs.promises.mkdtemp(path.join(options.storageDir, `${spec.folder}-install-${process.pid}-`));
   try {
-    const result = await installInto(temp, options, collect);
+    const result = await installInto(temp, spec, options, collect);
     if (result.outcome === 'done') {
       options.onStage?.('move');
-      const folder = await moveIntoPlace(temp, path.join(options.storageDir, FINAL_FOLDER));
+      const folder = await moveIntoPlace(temp, path.join(options.storageDir, spec.folder));
       return { result: { ...result, folder }, output };
     }
     return { result, output };
@@ -91,28 +167,28 @@ export async function installNativeBackend(options: InstallOptions): Promise<Ins
   }
 }
 
-async function installInto(temp: string, options: InstallOptions, collect: (line: string) => void): Promise<InstallResult> {
-  const manifest = { name: 'quench-native-backend', private: true, description: 'Installed by Quench: Install Faster Backend', dependencies: { [NATIVE_PACKAGE]: options.version } };
+async function installInto(temp: string, spec: PackageSpec, options: InstallOptions, collect: (line: string) => void): Promise<InstallResult> {
+  const manifest = { name: `quench-${spec.folder}`, private: true, description: `Installed by ${spec.installedBy}`, dependencies: { [spec.name]: options.version } };
   await fs.promises.writeFile(path.join(temp, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   options.onStage?.('npm');
   const npm = options.npm!;
   const run = await runProcess(npm.command, [...npm.args, ...NPM_FLAGS, '--prefix', temp], {
     cwd: temp,
-    env: npmEnvironment(process.env),
+    env: { ...npmEnvironment(process.env), ...spec.env },
     shell: npm.shell,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     onLine: (line) => {
-      if (/^> @tensorflow\/tfjs-node@\S+ install\b/.test(line)) options.onStage?.('script');
+      if (isInstallScriptLine(line, spec.name)) options.onStage?.('script');
       collect(line);
     },
   });
   if (run.cancelled) return { outcome: 'cancelled' };
-  const failure = classifyNpmFailure({ output: run.lines.join('\n'), exitCode: run.exitCode, spawnError: run.spawnError, timedOut: run.timedOut });
+  const failure = classifyNpmFailure({ output: run.lines.join('\n'), exitCode: run.exitCode, spawnError: run.spawnError, timedOut: run.timedOut }, spec.name);
   if (failure) return { outcome: 'failed', failure };
 
   options.onStage?.('smoke');
-  const smoke = await runProcess(options.node.command, ['-e', SMOKE_TEST, path.join(temp, 'node_modules', ...NATIVE_PACKAGE.split('/'))], {
+  const smoke = await runProcess(options.node.command, ['-e', spec.smokeTest, path.join(temp, 'node_modules', ...spec.name.split('/'))], {
     cwd: temp,
     env: { ...withoutNodeOptions(process.env), ...options.node.env },
     timeoutMs: 120_000,
@@ -130,24 +206,11 @@ async function installInto(temp: string, options: InstallOptions, collect: (line
   return { outcome: 'failed', failure: { reason: 'load-failed', detail: why } };
 }
 
-// Loads the package by path in a fresh node, starts its backend and checks 1² + 2² + 3² = 14.
-const SMOKE_TEST = `
-const tf = require(process.argv[1]);
-tf.setBackend('tensorflow').then((ok) => {
-  if (!ok) throw new Error('the tensorflow backend did not start');
-  const sum = tf.tidy(() => tf.sum(tf.square(tf.tensor1d([1, 2, 3]))).dataSync()[0]);
-  if (sum !== 14) throw new Error('1 + 4 + 9 gave ' + sum);
-  console.log('quench-smoke ' + JSON.stringify({ backend: tf.getBackend() }));
-}).catch((error) => {
-  console.error(String(error && error.stack || error));
-  process.exit(1);
-});`;
-
 /** Moves `temp` to `final`; an earlier installation is moved aside first and deleted afterwards. */
 async function moveIntoPlace(temp: string, final: string): Promise<string> {
   let previous: string | undefined;
   if (fs.existsSync(final)) {
-    previous = `${path.dirname(final)}${path.sep}backend-old-${process.pid}-${Date.now().toString(36)}`;
+    previous = `${final}-old-${process.pid}-${Date.now().toString(36)}`;
     await fs.promises.rename(final, previous);
   }
   try {
@@ -160,10 +223,14 @@ async function moveIntoPlace(temp: string, final: string): Promise<string> {
   return final;
 }
 
-/** Temporary folders of installs whose extension host is gone (a crash, a closed window). */
-async function removeStaleFolders(storageDir: string): Promise<void> {
+/**
+ * Temporary folders of this package's installs whose extension host is gone (a crash, a closed
+ * window). Another package's may belong to an install running now in this very process.
+ */
+async function removeStaleFolders(storageDir: string, spec: PackageSpec): Promise<void> {
+  const temporary = new RegExp(`^${spec.folder}-(?:install|old)-(\\d+)-`);
   for (const name of await fs.promises.readdir(storageDir)) {
-    const pid = Number(TEMP_PREFIX.exec(name)?.[1]);
+    const pid = Number(temporary.exec(name)?.[1]);
     if (pid && (pid === process.pid || !isAlive(pid))) await removeFolder(path.join(storageDir, name));
   }
 }

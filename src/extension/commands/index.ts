@@ -8,6 +8,7 @@ import type { CommandDeps } from './deps';
 import { evaluateModel } from './evaluateModel';
 import { inspectModel } from './inspectModel';
 import { installFasterBackend } from './installBackend';
+import { installOnnxRuntime } from './installOnnxRuntime';
 import { openExample } from './openExample';
 import { pruneModel } from './pruneModel';
 import { refreshModels } from './refreshModels';
@@ -30,6 +31,7 @@ const commands: Record<string, Command> = {
   'quench.selectDataset': selectDataset,
   'quench.openExample': openExample,
   'quench.installFasterBackend': installFasterBackend,
+  'quench.installOnnxRuntime': installOnnxRuntime,
   // Internal (hidden from the palette): menu helpers and read-outs for tests and other extensions.
   'quench.revealInExplorer': (_deps, node) => {
     const uri = node instanceof vscode.Uri ? node : (node as { model?: DiscoveredModel } | undefined)?.model?.uri;

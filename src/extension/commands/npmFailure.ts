@@ -1,13 +1,13 @@
-// Why an `npm install @tensorflow/tfjs-node` did not give a working backend, read from what npm
-// printed, and the one message the user sees for it. No vscode import: unit-tested on captured
-// npm outputs (test/unit/extension/fixtures/npm).
+// Why an `npm install` of an optional native package (@tensorflow/tfjs-node, onnxruntime-node) did
+// not give a working installation, read from what npm printed, and the one message the user sees
+// for it. No vscode import: unit-tested on captured npm outputs (test/unit/extension/fixtures/npm).
 
 export type InstallFailureReason =
   /** No npm executable: not on the PATH, nor beside the quench.nodePath node. */
   | 'no-npm'
   /** The npm registry could not be reached (offline, DNS, proxy, refused). */
   | 'offline'
-  /** tfjs-node's install script could not get libtensorflow / its addon for this platform. */
+  /** The package's install script could not get its native library for this platform (tfjs-node: libtensorflow). */
   | 'no-binary'
   /** npm succeeded, but the installed package does not load (the smoke test failed). */
   | 'load-failed'
@@ -34,14 +34,20 @@ export interface InstallFailure {
 const NETWORK_CODES = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENETDOWN|ECONNABORTED|EPROXY|ERR_SOCKET_TIMEOUT|CERT_[A-Z_]+|UNABLE_TO_[A-Z_]+|SELF_SIGNED_CERT_IN_CHAIN)\b/;
 const NPM_ERROR = /^npm (?:error|ERR!) ?(.*)$/;
 
-/** Classifies a failed npm run; `undefined` when it did not fail. */
-export function classifyNpmFailure(run: NpmRun): InstallFailure | undefined {
+/** npm's header line for the package's own (pre/post)install script, e.g. "> onnxruntime-node@1.31.1 postinstall". */
+export function isInstallScriptLine(line: string, packageName: string): boolean {
+  return line.startsWith(`> ${packageName}@`) && /^> \S+@\S+ (?:pre|post)?install\b/.test(line);
+}
+
+/** Classifies a failed npm run of `packageName` (default tfjs-node); `undefined` when it did not fail. */
+export function classifyNpmFailure(run: NpmRun, packageName = '@tensorflow/tfjs-node'): InstallFailure | undefined {
   if (run.spawnError === 'ENOENT') return { reason: 'no-npm', detail: 'ENOENT' };
   const lines = run.output.split(/\r?\n/);
   const npmErrors = lines.map((line) => NPM_ERROR.exec(line)?.[1]?.trim()).filter((line): line is string => line !== undefined);
-  const scriptAt = lines.findIndex((line) => /^> @tensorflow\/tfjs-node@\S+ install\b/.test(line));
+  const scriptAt = lines.findIndex((line) => isInstallScriptLine(line, packageName));
   const scriptOutput = scriptAt >= 0 ? lines.slice(scriptAt).filter((line) => !NPM_ERROR.test(line)) : [];
-  const scriptFailed = scriptAt >= 0 && npmErrors.some((line) => /^path .*tfjs-node\s*$/.test(line) || /^command failed/.test(line));
+  const folderName = packageName.split('/').at(-1)!;
+  const scriptFailed = scriptAt >= 0 && npmErrors.some((line) => (/^path /.test(line) && line.trimEnd().endsWith(folderName)) || /^command failed/.test(line));
 
   if (scriptFailed || (run.timedOut && scriptAt >= 0)) return { reason: 'no-binary', detail: binaryDetail(scriptOutput, run.timedOut === true) };
   if (run.spawnError) return { reason: 'failed', detail: `npm could not be started (${run.spawnError})` };
@@ -58,7 +64,7 @@ export function classifyNpmFailure(run: NpmRun): InstallFailure | undefined {
   return { reason: 'failed', detail: [status, code, explanation].filter(Boolean).join(': ') };
 }
 
-/** What went wrong inside tfjs-node's install script: an unsupported platform or an unreachable host. */
+/** What went wrong inside the package's install script: an unsupported platform or an unreachable host. */
 function binaryDetail(scriptOutput: string[], timedOut: boolean): string {
   const text = scriptOutput.join('\n');
   const unsupported = /Error: Unsupported system: (\S+)/.exec(text);
@@ -84,11 +90,17 @@ function registryOf(url: string): string {
 }
 
 export interface MessageContext {
-  /** The tfjs-node version asked for. */
+  /** What was being installed, as the message names it; default "the TensorFlow backend". */
+  subject?: string;
+  /** Its npm package; default @tensorflow/tfjs-node. */
+  packageName?: string;
+  /** What its install script fetches; default "prebuilt TensorFlow library". */
+  library?: string;
+  /** The version asked for. */
   version: string;
   /** e.g. "linux-x64". */
   platform: string;
-  /** The backend the engine keeps using, e.g. "WebAssembly". */
+  /** What Quench keeps using, e.g. "WebAssembly", "TensorFlow.js for ONNX models". */
   fallback: string;
   /** The quench.nodePath setting when one is set. */
   nodePath?: string;
@@ -97,7 +109,8 @@ export interface MessageContext {
 
 /** The single message shown for a failure. */
 export function failureMessage(failure: InstallFailure, ctx: MessageContext): string {
-  const head = 'Could not install the TensorFlow backend: ';
+  const head = `Could not install ${ctx.subject ?? 'the TensorFlow backend'}: `;
+  const name = ctx.packageName ?? '@tensorflow/tfjs-node';
   const tail = ` Quench keeps using ${ctx.fallback}.`;
   const seeOutput = ' npm’s last lines are in the Quench output.';
   switch (failure.reason) {
@@ -113,12 +126,12 @@ export function failureMessage(failure: InstallFailure, ctx: MessageContext): st
     case 'no-binary':
       return (
         head +
-        `@tensorflow/tfjs-node ${ctx.version} downloaded, but its prebuilt TensorFlow library for ${ctx.platform} could not be installed: ${failure.detail}.` +
+        `${name} ${ctx.version} downloaded, but its ${ctx.library ?? 'prebuilt TensorFlow library'} for ${ctx.platform} could not be installed: ${failure.detail}.` +
         tail +
         seeOutput
       );
     case 'load-failed':
-      return head + `@tensorflow/tfjs-node ${ctx.version} installed but does not load here (${failure.detail}); nothing was kept.` + tail + seeOutput;
+      return head + `${name} ${ctx.version} installed but does not load here (${failure.detail}); nothing was kept.` + tail + seeOutput;
     case 'timeout':
       return head + `npm did not finish within ${ctx.timeoutSeconds ?? '?'} s.` + tail + seeOutput;
     case 'failed':
