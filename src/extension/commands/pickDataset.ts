@@ -1,8 +1,10 @@
-// The dataset step shared by Prune, Analyze, Compare, Evaluate and Select Dataset: the model's
-// remembered dataset, recently used ones, or a file/folder picker.
+// The dataset step shared by Prune, Analyze, Compare, Evaluate, Sweep and Select Dataset: the
+// model's remembered dataset, recently used ones, or a file/folder picker; for a 3-channel ONNX
+// model the evaluation data's normalisation question follows (normalisation.ts).
 import * as vscode from 'vscode';
 import type { DiscoveredModel } from '../models/discovery';
 import type { CommandDeps } from './deps';
+import { confirmNormalisation, type NormalisationIo } from './normalisation';
 
 const RECENT_KEY = 'quench.recentDatasets';
 const RECENT_LIMIT = 8;
@@ -18,6 +20,24 @@ export interface DatasetPickOptions {
 
 /** The chosen path, `null` for "none" (training data only), or undefined when dismissed. */
 export async function pickDataset(deps: CommandDeps, model: DiscoveredModel, options: DatasetPickOptions): Promise<string | null | undefined> {
+  const chosen = await choose(deps, model, options);
+  if (options.kind !== 'evaluation' || !chosen) return chosen;
+  return (await confirmNormalisation(normalisationIo(deps), model, chosen)) ? chosen : undefined;
+}
+
+function normalisationIo(deps: CommandDeps): NormalisationIo {
+  return {
+    inputShape: async (modelPath) => (await deps.inspections.get(modelPath)).model.inputShape,
+    descriptor: (params) => deps.engine.request('datasetDescriptor', params),
+    pick: (items, options) => Promise.resolve(vscode.window.showQuickPick(items, { ...options, ignoreFocusOut: true })),
+    relative: (file) => vscode.workspace.asRelativePath(file),
+    info: (message) => deps.log.info(message),
+    warn: (message) => deps.log.warn(message),
+    error: (message) => void vscode.window.showErrorMessage(message),
+  };
+}
+
+async function choose(deps: CommandDeps, model: DiscoveredModel, options: DatasetPickOptions): Promise<string | null | undefined> {
   const recent = deps.context.workspaceState.get<string[]>(RECENT_KEY, []);
   const items: DatasetItem[] = [];
   if (options.kind === 'training') {

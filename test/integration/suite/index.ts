@@ -11,6 +11,7 @@ import { discoveryTests } from './discovery.test';
 import { editorTests } from './editor.test';
 import { installBackendTests } from './installBackend.test';
 import { jobTests } from './jobs.test';
+import { normalisationTests } from './normalisation.test';
 import { untrustedTests } from './untrusted.test';
 import { whenClauseTests } from './whenClauses.test';
 import { restoreWorkspace, snapshotQuenchState } from './helpers';
@@ -21,7 +22,7 @@ export async function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'quench-integration', mocha);
   const state = snapshotQuenchState();
   after(() => restoreWorkspace(state));
-  for (const register of [activationTests, whenClauseTests, discoveryTests, commandTests, editorTests, jobTests, untrustedTests, installBackendTests]) register();
+  for (const register of [activationTests, whenClauseTests, discoveryTests, commandTests, editorTests, jobTests, normalisationTests, untrustedTests, installBackendTests]) register();
 
   const failures: { title: string; error: string }[] = [];
   let passed = 0;
