@@ -4,8 +4,10 @@
 // its make-onnx.py), so the venv needs no torch. Zero tests is a failure. Where the venv cannot be
 // made because no package index is reachable (or there is no python3), the tier prints one
 // `onnx: skipped — <reason>` line and passes, except with CI=true, where every failure to set up is
-// loud. The tests drive dist/cli.js: `npm run build` first.
+// loud. The optional onnxruntime-node is installed once into .cache (scripts/onnxruntime-env.mjs)
+// for the tests that measure accuracy with it. The tests drive dist/cli.js: `npm run build` first.
 // `npm run test:onnx -- test/onnx/predict.test.ts` narrows the run to the given files or folders.
+import { ensureOnnxRuntime } from './onnxruntime-env.mjs';
 import { ensurePythonEnv } from './python-env.mjs';
 import { runTier, tierFiles } from './node-tier.mjs';
 
@@ -22,4 +24,15 @@ if (!env.python) {
   console.log(`onnx: skipped — ${env.reason}`);
   process.exit(0);
 }
-await runTier('onnx', files, { env: { ...process.env, QUENCH_PYTHON: env.python }, started });
+// The optional onnxruntime-node: its tests (test/onnx/runtime.test.ts) skip visibly without it,
+// except with CI=true, where it must install.
+const ort = ensureOnnxRuntime({ log: (line) => console.error(line) });
+if (!ort.modules) {
+  if (ci) {
+    console.error(`onnx: FAILED to install the optional onnxruntime-node — ${ort.reason}`);
+    process.exit(1);
+  }
+  console.log(`onnx: onnxruntime-node tests will skip — ${ort.reason}`);
+}
+const ortEnv = ort.modules ? { QUENCH_TEST_ORT_MODULES: ort.modules } : {};
+await runTier('onnx', files, { env: { ...process.env, QUENCH_PYTHON: env.python, ...ortEnv }, started });

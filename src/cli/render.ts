@@ -4,7 +4,7 @@ import { fmt, table } from './table';
 
 function header(r: ReportBase): string {
   const m = r.model;
-  return `${m.name}  (${m.format}, input ${fmt.shape(m.inputShape)}, ${m.classes} classes, backend ${r.backend})\n${m.path}`;
+  return `${m.name}  (${m.format}, input ${fmt.shape(m.inputShape)}, ${m.classes} classes, backend ${r.backend}${r.evaluatedBy ? `, accuracy by ${r.evaluatedBy}` : ''})\n${m.path}`;
 }
 
 function layerTable(layers: LayerStats[]): string {

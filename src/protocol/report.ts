@@ -118,6 +118,11 @@ export interface ReportBase {
   tool: ToolInfo;
   createdAt: string;
   backend: BackendName;
+  /**
+   * What measured the accuracies when not the TensorFlow.js backend: "onnxruntime-node 1.31.1" for
+   * an ONNX model where the optional ONNX Runtime is installed.
+   */
+  evaluatedBy?: string;
   model: ModelInfo;
   timings: Timing[];
   /** Anything the user should know (a split was made, a layer was skipped, ...). */

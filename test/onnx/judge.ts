@@ -143,12 +143,16 @@ export interface CliRun {
   command: string;
 }
 
-/** `node dist/cli.js …` on the wasm backend, one thread (as the Keras tier runs it). */
-export function runCli(args: string[], timeoutMs = 600_000): Promise<CliRun> {
+/**
+ * `node dist/cli.js …` on the wasm backend, one thread (as the Keras tier runs it), with accuracy
+ * measured by TensorFlow.js (QUENCH_ONNXRUNTIME=off): the tier judges Quench's own reading. `env`
+ * overrides (runtime.test.ts turns ONNX Runtime on).
+ */
+export function runCli(args: string[], timeoutMs = 600_000, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   const command = `node dist/cli.js ${args.map((a) => (path.isAbsolute(a) ? rel(a) || '.' : a)).join(' ')}`;
   if (!existsSync(cli)) return Promise.resolve({ code: -1, output: `${rel(cli)} is missing: run \`npm run build\` first`, command });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, env: { ...process.env, QUENCH_BACKEND: 'wasm', QUENCH_THREADS: '1' } });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot, env: { ...process.env, QUENCH_BACKEND: 'wasm', QUENCH_THREADS: '1', QUENCH_ONNXRUNTIME: 'off', ...env } });
     let output = '';
     const timer = setTimeout(() => child.kill(), timeoutMs);
     child.stdout.on('data', (d) => (output += d));

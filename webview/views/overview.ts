@@ -7,6 +7,7 @@ import { dropText, methodLabel, renderBudgetSummary, sweepOf, withinBudget } fro
 
 export function renderOverview(report: Report, outcome: OutcomeLine[] | undefined, post: (m: WebviewToHost) => void, options: { exports: boolean }): HTMLElement {
   const facts: [string, string][] = [['Format', report.model.format], ['Backend', report.backend]];
+  if (report.evaluatedBy) facts.push(['Accuracy by', report.evaluatedBy]);
   if (report.kind !== 'inspect') facts.push(['Dataset', `${report.dataset.path.split(/[\\/]/).slice(-2).join('/')} · ${report.dataset.split} · ${int(report.dataset.samples)}`]);
   if (report.kind === 'prune') facts.push(['Method', report.method]);
   if (report.kind === 'compare') facts.push(['Methods', report.rows.map((r) => r.method).join(', ')]);

@@ -4,8 +4,15 @@
 // node_modules), then in the QUENCH_EXTRA_MODULES folders (where the extension's "Install ONNX
 // Runtime" command puts it). QUENCH_ONNXRUNTIME=off keeps every evaluation on TensorFlow.js.
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import type { EngineInfo } from '../../protocol/engine';
 import { optionalPackageCandidates } from '../backend';
+import { throwIfCancelled, type JobContext } from '../core/context';
+import { EngineFailure } from '../core/errors';
+import type { Dataset } from '../data/types';
+import type { EvaluationResult } from './evaluate';
+import { ClassificationTally, looksLikeProbabilities } from './metrics';
 
 export const ONNX_RUNTIME_PACKAGE = 'onnxruntime-node';
 export const ONNX_RUNTIME_ENV = 'QUENCH_ONNXRUNTIME';
@@ -46,7 +53,7 @@ function firstLine(error: unknown): string {
 
 /** Loads onnxruntime-node once per process; null where it is off or not installed. */
 export function onnxRuntime(): LoadedOnnxRuntime | null {
-  loaded ??= load();
+  loaded ??= loadOnnxRuntime();
   return 'ort' in loaded ? loaded : null;
 }
 
@@ -57,11 +64,12 @@ export function onnxRuntimeStatus(): OnnxRuntimeStatus {
   return { available: false, reason: (loaded as { reason: string }).reason };
 }
 
-function load(): LoadedOnnxRuntime | { reason: string } {
-  const setting = process.env[ONNX_RUNTIME_ENV]?.trim().toLowerCase();
-  if (setting === 'off' || setting === '0' || setting === 'false') return { reason: `${ONNX_RUNTIME_ENV}=${process.env[ONNX_RUNTIME_ENV]} turns it off` };
+/** One attempt to load it under `env` (uncached: onnxRuntime() keeps the process's answer). */
+export function loadOnnxRuntime(env: NodeJS.ProcessEnv = process.env): LoadedOnnxRuntime | { reason: string } {
+  const setting = env[ONNX_RUNTIME_ENV]?.trim().toLowerCase();
+  if (setting === 'off' || setting === '0' || setting === 'false') return { reason: `${ONNX_RUNTIME_ENV}=${env[ONNX_RUNTIME_ENV]} turns it off` };
   const errors: string[] = [];
-  for (const candidate of optionalPackageCandidates(ONNX_RUNTIME_PACKAGE)) {
+  for (const candidate of optionalPackageCandidates(ONNX_RUNTIME_PACKAGE, env)) {
     try {
       const ort = runtimeRequire(candidate) as OrtModule;
       if (typeof ort.InferenceSession?.create !== 'function') {
@@ -78,4 +86,83 @@ function load(): LoadedOnnxRuntime | { reason: string } {
     }
   }
   return { reason: errors.length ? `not loadable: ${errors.join('; ')}` : `${ONNX_RUNTIME_PACKAGE} is not installed` };
+}
+
+export interface OnnxRuntimeEvalOptions {
+  /** Only the first `limit` samples. */
+  limit?: number;
+  batchSize?: number;
+  stage?: string;
+  /** The model's input without the batch dimension, in the file's layout ([C, H, W] or [F]). */
+  inputShape: number[];
+}
+
+/** Threads for ONNX Runtime's intra-op pool: QUENCH_THREADS=1 keeps it to one, else every core. */
+function intraOpThreads(): number {
+  const asked = Number(process.env['QUENCH_THREADS']);
+  return Number.isInteger(asked) && asked >= 1 ? asked : os.availableParallelism();
+}
+
+/**
+ * Top-1/top-5/loss and the confusion matrix of an ONNX model (a file, or the bytes of one) on a
+ * dataset, run by ONNX Runtime. The dataset's batches are NHWC (as TensorFlow.js runs); they are
+ * fed in the file's NCHW layout. Throws EngineFailure('backend') when ONNX Runtime cannot run it.
+ */
+export async function evaluateWithOnnxRuntime(
+  runtime: LoadedOnnxRuntime,
+  model: string | Uint8Array,
+  dataset: Dataset,
+  ctx: JobContext,
+  options: OnnxRuntimeEvalOptions,
+): Promise<EvaluationResult> {
+  const started = performance.now();
+  const { ort } = runtime;
+  const end = Math.min(dataset.size, options.limit ?? dataset.size);
+  const batchSize = options.batchSize ?? 256;
+  const stage = options.stage ?? 'evaluate';
+  let session: OrtSession;
+  try {
+    session = await ort.InferenceSession.create(model, { intraOpNumThreads: intraOpThreads(), interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  } catch (error) {
+    throw new EngineFailure('backend', `ONNX Runtime ${runtime.version} cannot load the model: ${firstLine(error)}`);
+  }
+  try {
+    if (session.inputNames.length !== 1) throw new EngineFailure('backend', `ONNX Runtime sees ${session.inputNames.length} graph inputs; Quench evaluates single-input classifiers`);
+    const [input] = session.inputNames;
+    const [output] = session.outputNames;
+    let tally: ClassificationTally | undefined;
+    let probabilities: boolean | undefined;
+    let done = 0;
+    for await (const batch of dataset.batches({ batchSize, start: 0, end })) {
+      throwIfCancelled(ctx);
+      const n = batch.y.length;
+      let x: Float32Array;
+      try {
+        x = (await (batch.x.rank === 4 && options.inputShape.length === 3 ? tf.tidy(() => tf.transpose(batch.x, [0, 3, 1, 2])) : batch.x.clone()).data()) as Float32Array;
+      } finally {
+        batch.x.dispose();
+      }
+      let result: Record<string, OrtTensor>;
+      try {
+        result = await session.run({ [input!]: new ort.Tensor('float32', x, [n, ...options.inputShape]) });
+      } catch (error) {
+        throw new EngineFailure('backend', `ONNX Runtime ${runtime.version} failed on a batch of ${n}: ${firstLine(error)}`);
+      }
+      const out = result[output!]!;
+      const classes = out.dims[out.dims.length - 1]!;
+      if (out.dims.length !== 2 || out.dims[0] !== n) throw new EngineFailure('backend', `ONNX Runtime's output has shape [${out.dims.join(', ')}], not [${n}, classes]`);
+      if (classes < dataset.classes) throw new EngineFailure('mismatch', `the model has ${classes} outputs, the dataset ${dataset.classes} classes`, dataset.info.path);
+      tally ??= new ClassificationTally(classes);
+      const values = out.data as Float32Array;
+      probabilities ??= looksLikeProbabilities(values, classes);
+      tally.add(values, batch.y, probabilities);
+      done += n;
+      const elapsed = (performance.now() - started) / 1000;
+      ctx.progress({ stage, step: done, steps: end, fraction: done / end, etaSeconds: (elapsed / done) * (end - done) });
+    }
+    if (!tally) throw new EngineFailure('bad-data', 'no samples to evaluate', dataset.info.path);
+    return { accuracy: tally.result(), confusion: tally.confusion, seconds: (performance.now() - started) / 1000, threads: intraOpThreads() };
+  } finally {
+    await session.release().catch(() => undefined);
+  }
 }

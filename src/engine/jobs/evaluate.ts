@@ -2,7 +2,7 @@
 import type { EvalParams } from '../../protocol/engine';
 import type { EvalReport } from '../../protocol/report';
 import { initBackend } from '../backend';
-import { evaluate } from '../eval/evaluate';
+import { Evaluator } from '../pipeline/evaluator';
 import { modelTotals } from '../stats';
 import { disposeModel, loadDatasetForModel, loadModelForJob, reportBase, reportLayerStats, Stopwatch } from './common';
 import { throwIfCancelled, type JobContext } from '../core/context';
@@ -22,11 +22,12 @@ export async function evaluateJob(params: EvalParams, ctx: JobContext): Promise<
       const layers = reportLayerStats(loaded);
       const totals = await modelTotals(loaded.model, loaded.files, layers);
       watch.lap('statistics');
-      const { accuracy, confusion, threads } = await evaluate(loaded.model, dataset, ctx);
+      const measured: string[] = [];
+      const { accuracy, confusion, threads } = await new Evaluator(loaded, measured, base).evaluate(loaded.model, dataset, ctx, { asLoaded: true });
       const seconds = watch.lap('evaluate');
-      ctx.log('info', `Evaluated ${accuracy.samples} samples in ${seconds.toFixed(2)} s (${Math.round(accuracy.samples / seconds)} samples/s, ${backend}, ${threads === 1 ? 'one thread' : `${threads} threads`}).`);
+      ctx.log('info', `Evaluated ${accuracy.samples} samples in ${seconds.toFixed(2)} s (${Math.round(accuracy.samples / seconds)} samples/s, ${base.evaluatedBy ?? backend}, ${threads === 1 ? 'one thread' : `${threads} threads`}).`);
       // The model's notes, less what the data's note already says (class names that do not fit).
-      const notes = [...base.notes.filter((n) => !dataset.info.note?.includes(n)), ...(dataset.info.note ? [dataset.info.note] : [])];
+      const notes = [...base.notes.filter((n) => !dataset.info.note?.includes(n)), ...(dataset.info.note ? [dataset.info.note] : []), ...measured];
       return { ...base, dataset: dataset.info, layers, totals, accuracy, confusion, timings: watch.timings(), notes };
     } finally {
       dataset.close?.();

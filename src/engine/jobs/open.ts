@@ -8,6 +8,7 @@ import type { LoadedModel } from '../formats';
 import { modelGraph } from '../sfp/graph';
 import type { JobContext } from '../core/context';
 import { JobProgress, type PlannedStep } from '../pipeline/progress';
+import { Evaluator } from '../pipeline/evaluator';
 import { failReadably } from '../pipeline/sfp';
 import type { JobState } from '../pipeline/state';
 import { openTrainingData } from './analyze';
@@ -66,7 +67,8 @@ export async function openJob<K extends ReportKind>(
     notes.unshift(...base.notes);
     const graph = failReadably(loaded, () => modelGraph(loaded.model));
     notes.push(...graph.notes);
-    return { job, ctx, watch, notes, backend, loaded, model: loaded.model, data, train, graph, base, close };
+    const evaluator = new Evaluator(loaded, notes, base);
+    return { job, ctx, watch, notes, backend, loaded, model: loaded.model, data, train, graph, base, evaluator, close };
   } catch (error) {
     close();
     throw error;

@@ -5,6 +5,7 @@ import type { Dataset } from '../data/types';
 import type { LoadedModel } from '../formats';
 import type { ModelGraph } from '../sfp/graph';
 import type { JobContext } from '../core/context';
+import type { Evaluator } from './evaluator';
 import type { JobProgress } from './progress';
 
 export interface JobState {
@@ -21,4 +22,6 @@ export interface JobState {
   /** Training data (named, or found beside the evaluation data); null where there is none. */
   readonly train: Dataset | null;
   readonly graph: ModelGraph;
+  /** Who measures accuracy (ONNX Runtime for an ONNX model where it is installed); TensorFlow.js when absent. */
+  readonly evaluator?: Evaluator;
 }

@@ -21,6 +21,7 @@ import { recalibrateBatchNorm, type RecalibrateOptions } from '../train/recalibr
 import { EngineFailure } from '../core/errors';
 import type { JobContext } from '../core/context';
 import type { MaskSet } from '../graph/masks';
+import type { Evaluator } from './evaluator';
 import { firstSamples } from './export';
 import type { JobProgress } from './progress';
 import { failReadably, runSfp } from './sfp';
@@ -28,7 +29,8 @@ import type { JobState } from './state';
 
 /** evaluate: top-1/top-5/loss of the model as it is now. */
 export async function evaluateStep(state: JobState, stage: string, data: Dataset = state.data, ctx: JobContext = state.ctx): Promise<AccuracyResult> {
-  return (await evaluate(state.model, data, ctx, { stage })).accuracy;
+  const result = state.evaluator ? await state.evaluator.evaluate(state.model, data, ctx, { stage }) : await evaluate(state.model, data, ctx, { stage });
+  return result.accuracy;
 }
 
 /** analyse: SFP label sets at the units the masks need. */
@@ -65,7 +67,7 @@ export function hasBatchNorm(graph: ModelGraph): boolean {
  * when the model has no BatchNorm, and a note (no evaluation data is used instead: no test
  * leakage) when there is no source.
  */
-export async function recalibrated(model: tf.LayersModel, graph: ModelGraph, source: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress, options?: RecalibrateOptions): Promise<AccuracyResult | undefined> {
+export async function recalibrated(model: tf.LayersModel, graph: ModelGraph, source: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress, options?: RecalibrateOptions, evaluator?: Evaluator): Promise<AccuracyResult | undefined> {
   if (!hasBatchNorm(graph)) return undefined;
   if (!source) {
     notes.push('BatchNorm statistics were not re-estimated: no training data (pass --train-data); accuracy after masking may be far below what the pruned weights can do (METHOD.md §14).');
@@ -74,7 +76,8 @@ export async function recalibrated(model: tf.LayersModel, graph: ModelGraph, sou
   job?.enter('recalibrate');
   await recalibrateBatchNorm(model, source, ctx, options);
   job?.enter('evaluate');
-  return (await evaluate(model, data, ctx, { stage: 'evaluate-recalibrated' })).accuracy;
+  const stage = 'evaluate-recalibrated';
+  return (evaluator ? await evaluator.evaluate(model, data, ctx, { stage }) : await evaluate(model, data, ctx, { stage })).accuracy;
 }
 
 /** recalibrate without the evaluation: only the moving statistics change. Returns whether it ran. */

@@ -96,6 +96,7 @@ function summaryRows(report: Report): string[][] {
     ['Format', report.model.format],
     ['Backend', report.backend],
   ];
+  if (report.evaluatedBy) rows.push(['Accuracy measured by', report.evaluatedBy]);
   if (report.kind !== 'inspect') rows.push(['Dataset', `${report.dataset.path} (${report.dataset.split}, ${formatInt(report.dataset.samples)} samples)`]);
   if (report.kind === 'prune') rows.push(['Method', `${report.method} (seed ${report.seed})`]);
   if (report.kind === 'compare') rows.push(['Methods', report.rows.map((r) => r.method).join(', ')]);
