@@ -1,5 +1,5 @@
 // The `quench` subcommands: their flags, and how flags map onto the engine's request params.
-import type { AnalyzeParams, CompareParams, EngineMethod, EngineRequests, FinetuneOptions, PruneParams, SweepParams } from '../protocol/engine';
+import { IMAGENET_NORMALISATION, type AnalyzeParams, type CompareParams, type EngineMethod, type EngineRequests, type FinetuneOptions, type PruneParams, type SweepParams } from '../protocol/engine';
 import type { BudgetObjective, ModelFormat, PruneMethod } from '../protocol/report';
 import { type FlagSpec, type FlagValues, get, oneOf, UsageError } from './args';
 
@@ -21,7 +21,11 @@ export interface CommandSpec<M extends EngineMethod = EngineMethod> {
   usage: string;
   summary: string;
   flags: FlagSpec[];
+  /** What the one positional argument names (default: a model). */
+  positional?: string;
   toParams(model: string, flags: FlagValues): EngineRequests[M]['params'];
+  /** The human-readable output, for results that are not reports. */
+  render?(result: EngineRequests[M]['result']): string;
 }
 
 const json: FlagSpec = { name: 'json', kind: 'boolean', help: 'Print the JSON report instead of tables' };
@@ -284,4 +288,43 @@ const sweep: CommandSpec<'sweep'> = {
   },
 };
 
-export const commands: CommandSpec[] = [inspect, evaluate, analyze, prune, compare, sweep] as CommandSpec[];
+
+function channelValues(flags: FlagValues, name: string): number[] | undefined {
+  return get.list(flags, name)?.map((item) => {
+    const n = Number(item);
+    if (item.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} takes numbers (one per channel), not "${item}"`);
+    return n;
+  });
+}
+
+const dataset: CommandSpec<'datasetDescriptor'> = {
+  name: 'dataset',
+  method: 'datasetDescriptor',
+  usage: 'quench dataset <data> [--imagenet | --mean a,b,c --std a,b,c] [--json]',
+  summary: 'Which dataset.json applies to a dataset and the normalisation it sets; --imagenet or --mean/--std save one there.',
+  positional: 'a dataset path',
+  flags: [
+    { name: 'imagenet', kind: 'boolean', help: `Save ImageNet's mean [${IMAGENET_NORMALISATION.mean.join(', ')}] and std [${IMAGENET_NORMALISATION.std.join(', ')}] (on 0..1 pixels) in the dataset's descriptor` },
+    { name: 'mean', kind: 'list', value: '<a,b,c>', help: 'Save this mean (one value per channel, or one for all) in the descriptor; needs --std' },
+    { name: 'std', kind: 'list', value: '<a,b,c>', help: 'Save this std (non-zero) in the descriptor; needs --mean' },
+    json,
+  ],
+  toParams: (data, flags) => {
+    const mean = channelValues(flags, 'mean');
+    const std = channelValues(flags, 'std');
+    if (flags['imagenet'] === true && (mean || std)) throw new UsageError('--imagenet sets mean and std: give it alone, or --mean and --std');
+    if ((mean === undefined) !== (std === undefined)) throw new UsageError(`--${mean ? 'mean' : 'std'} needs --${mean ? 'std' : 'mean'} too`);
+    if (std?.some((v) => v === 0)) throw new UsageError('--std must not contain 0');
+    const set = flags['imagenet'] === true ? { mean: [...IMAGENET_NORMALISATION.mean], std: [...IMAGENET_NORMALISATION.std] } : mean && std ? { mean, std } : undefined;
+    return set ? { data, set } : { data };
+  },
+  render: (r) => {
+    const values = r.mean || r.std ? `mean [${r.mean?.join(', ') ?? '—'}], std [${r.std?.join(', ') ?? '—'}]` : 'no mean/std: pixels are only scaled';
+    return [
+      r.descriptor ? `Descriptor: ${r.descriptor}` : `Descriptor: none (a setting would be saved in ${r.target})`,
+      `Normalisation: ${values}${r.scale ? `, scale ${r.scale}` : ''}`,
+    ].join('\n');
+  },
+};
+
+export const commands: CommandSpec[] = [inspect, evaluate, analyze, prune, compare, sweep, dataset] as CommandSpec[];

@@ -11,13 +11,14 @@ import { commands } from './commands';
 import { progressPrinter } from './progress';
 import { renderReport } from './render';
 
-const USAGE = `Usage: quench <command> <model> [options]
+const USAGE = `Usage: quench <command> <model> [options]   (quench dataset <data> [options])
 
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(9)}${c.summary}`).join('\n')}
 
 Run "quench <command> --help" for the options of a command.
-Environment: QUENCH_BACKEND=tensorflow|wasm|cpu forces the TensorFlow.js backend.
+Environment: QUENCH_BACKEND=tensorflow|wasm|cpu forces the TensorFlow.js backend;
+QUENCH_ONNXRUNTIME=off keeps ONNX models' evaluation on TensorFlow.js where onnxruntime-node is installed.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const [model, ...extra] = parsed.positionals;
-    if (!model) throw new UsageError('a model path is required');
+    if (!model) throw new UsageError(`${command.positional ?? 'a model path'} is required`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     params = command.toParams(model, parsed.flags);
     asJson = parsed.flags['json'] === true;
@@ -70,9 +71,10 @@ export async function main(argv: string[]): Promise<number> {
     },
   };
   try {
-    const report = (await runJob(command.method, params as never, ctx)) as Report;
+    const result = await runJob(command.method, params as never, ctx);
     progress.done();
-    process.stdout.write(asJson ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+    const text = asJson ? JSON.stringify(result, null, 2) : command.render ? command.render(result as never) : renderReport(result as Report);
+    process.stdout.write(`${text}\n`);
     return 0;
   } catch (error) {
     progress.done();

@@ -148,6 +148,9 @@ export interface SweepParams extends DataOptions {
  * The dataset descriptor (`*.dataset.json`) that applies to a dataset, and setting the input
  * normalisation in it. Without `set` nothing is written.
  */
+/** torchvision's ImageNet normalisation on 0..1 pixels: what the dataset step offers a 3-channel ONNX model. */
+export const IMAGENET_NORMALISATION: { readonly mean: readonly number[]; readonly std: readonly number[] } = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
 export interface DatasetDescriptorParams {
   data: string;
   /** Merge these into `target` (its other keys kept, in their order), creating it when absent. */

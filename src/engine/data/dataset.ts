@@ -2,6 +2,7 @@
 // preprocessed batches (one float batch in memory at a time).
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { IMAGENET_NORMALISATION } from '../../protocol/engine';
 import type { DatasetInfo } from '../../protocol/report';
 import { EngineFailure } from '../core/errors';
 import type { DatasetDescriptor } from './descriptor';
@@ -28,9 +29,6 @@ export interface ModelExpectations {
   suggestImageNet?: boolean;
 }
 
-/** torchvision's ImageNet normalisation, on 0..1 pixels. */
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 /** `descriptorTarget`: the file where a setting for this data goes (named in the ImageNet note). */
 export function createDataset(source: ImageSource, expect: ModelExpectations, descriptor?: DatasetDescriptor, descriptorTarget?: string): Dataset {
@@ -174,7 +172,7 @@ export function imageNetNote(scale: Preprocessing['scale'], descriptorFile: stri
   const where = descriptorFile ? `"mean" and "std" in ${descriptorFile}` : '"mean" and "std" in a dataset.json beside the data';
   return (
     `No mean/std was applied to this 3-channel model's input (${read} only). PyTorch image models usually expect ` +
-    `ImageNet normalisation (mean [${IMAGENET_MEAN.join(', ')}], std [${IMAGENET_STD.join(', ')}] on 0..1 pixels); ` +
+    `ImageNet normalisation (mean [${IMAGENET_NORMALISATION.mean.join(', ')}], std [${IMAGENET_NORMALISATION.std.join(', ')}] on 0..1 pixels); ` +
     `if this model was trained so, set ${where} (the dataset step in VS Code offers it).`
   );
 }

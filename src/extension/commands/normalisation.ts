@@ -2,12 +2,9 @@
 // ImageNet mean/std): when the chosen evaluation data's descriptor states no mean/std, ask once and
 // save the answer in it, so the report's preprocessing says what was applied and nothing is guessed.
 // No vscode here (the unit tier drives it with a fake pick); pickDataset.ts wires the real one.
-import type { DatasetDescriptorParams, DatasetDescriptorResult } from '../../protocol/engine';
+import { IMAGENET_NORMALISATION, type DatasetDescriptorParams, type DatasetDescriptorResult } from '../../protocol/engine';
 import type { ModelFormat } from '../../protocol/report';
 
-/** torchvision's ImageNet normalisation, on 0..1 pixels. */
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 export type NormalisationAnswer = 'imagenet' | 'pixels' | 'later';
 
@@ -46,7 +43,7 @@ export function normalisationItems(target: string): NormalisationItem[] {
   return [
     {
       label: 'ImageNet mean/std',
-      detail: `mean [${IMAGENET_MEAN.join(', ')}], std [${IMAGENET_STD.join(', ')}] on 0..1 pixels (torchvision's default) — saved in ${target}`,
+      detail: `mean [${IMAGENET_NORMALISATION.mean.join(', ')}], std [${IMAGENET_NORMALISATION.std.join(', ')}] on 0..1 pixels (torchvision's default) — saved in ${target}`,
       answer: 'imagenet',
     },
     { label: 'Pixels 0..1 only', detail: `no mean/std — saved in ${target} as mean 0, std 1, so you are not asked again`, answer: 'pixels' },
@@ -56,7 +53,7 @@ export function normalisationItems(target: string): NormalisationItem[] {
 
 /** The values an answer writes; undefined for "Decide later". */
 export function normalisationValues(answer: NormalisationAnswer): { mean: number[]; std: number[] } | undefined {
-  if (answer === 'imagenet') return { mean: IMAGENET_MEAN, std: IMAGENET_STD };
+  if (answer === 'imagenet') return { mean: [...IMAGENET_NORMALISATION.mean], std: [...IMAGENET_NORMALISATION.std] };
   if (answer === 'pixels') return { mean: [0, 0, 0], std: [1, 1, 1] };
   return undefined;
 }

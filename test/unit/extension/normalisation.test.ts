@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DatasetDescriptorParams, DatasetDescriptorResult } from '../../../src/protocol/engine';
 import {
-  asksNormalisation, confirmNormalisation, IMAGENET_MEAN, IMAGENET_STD, type NormalisationAnswer, type NormalisationIo, type NormalisationItem,
+  asksNormalisation, confirmNormalisation, type NormalisationAnswer, type NormalisationIo, type NormalisationItem,
 } from '../../../src/extension/commands/normalisation';
 
 const onnx = { path: '/ws/net.onnx', name: 'net', format: 'onnx' as const };
@@ -60,7 +60,7 @@ describe('the normalisation question', () => {
       f.picks[0]!.items[0]!.detail,
       "mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225] on 0..1 pixels (torchvision's default) — saved in data/dataset.json",
     );
-    assert.deepEqual(f.requests, [{ data: '/ws/data/test_batch.bin' }, { data: '/ws/data/test_batch.bin', set: { mean: IMAGENET_MEAN, std: IMAGENET_STD } }]);
+    assert.deepEqual(f.requests, [{ data: '/ws/data/test_batch.bin' }, { data: '/ws/data/test_batch.bin', set: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } }]);
     assert.equal(f.lines.length, 1);
     assert.match(f.lines[0]!, /^net: mean \[0\.485, 0\.456, 0\.406\], std \[0\.229, 0\.224, 0\.225\] saved in data\/dataset\.json/);
     assert.deepEqual(f.errors, []);
