@@ -173,7 +173,7 @@ export function imageNetNote(scale: Preprocessing['scale'], descriptorFile: stri
   return (
     `No mean/std was applied to this 3-channel model's input (${read} only). PyTorch image models usually expect ` +
     `ImageNet normalisation (mean [${IMAGENET_NORMALISATION.mean.join(', ')}], std [${IMAGENET_NORMALISATION.std.join(', ')}] on 0..1 pixels); ` +
-    `if this model was trained so, set ${where} (the dataset step in VS Code offers it).`
+    `if this model was trained so, set ${where} (the dataset step in VS Code offers it; \`quench dataset <data> --imagenet\` sets it).`
   );
 }
 
