@@ -9,7 +9,7 @@ import type { QuenchLog } from '../log';
 import { removeNewOutputs, snapshotOutputs } from './outputs';
 import { refuseUntrusted } from './trust';
 
-export type JobMethod = Exclude<EngineMethod, 'info' | 'probe' | 'inspect'>;
+export type JobMethod = Exclude<EngineMethod, 'info' | 'probe' | 'inspect' | 'datasetDescriptor'>;
 
 export interface JobRequest<M extends JobMethod> {
   method: M;
