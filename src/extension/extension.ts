@@ -6,6 +6,7 @@ import { installedOnnxRuntimeModules } from './commands/installOnnxRuntime';
 import { registerBackendStatus } from './client/backendStatus';
 import { registerEditorFeatures } from './editor';
 import { EngineClient } from './client/client';
+import { registerOnnxRuntimeOffer } from './jobs/registerOnnxRuntimeOffer';
 import { JobRunner } from './jobs/runner';
 import { createLog } from './log';
 import { registerActiveModelContext } from './models/activeModel';
@@ -36,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerActiveModelContext(index),
     registerCommands(deps),
     registerBackendStatus(engine),
+    registerOnnxRuntimeOffer(context, jobs, engine, log),
     registerEditorFeatures(context, { runs, engine, inspections, models: index, showLayer: (modelPath, layer) => showLayer(deps, modelPath, layer) }),
   );
   void index.refresh();

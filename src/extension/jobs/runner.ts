@@ -37,6 +37,13 @@ export interface RunningJob {
   progress?: JobProgress;
 }
 
+/** A job whose report was saved. */
+export interface FinishedJob {
+  modelPath: string;
+  method: JobMethod;
+  run: StoredRun;
+}
+
 interface ActiveJob extends RunningJob {
   cancellation: vscode.CancellationTokenSource;
   done: Promise<unknown>;
@@ -46,6 +53,9 @@ export class JobRunner implements vscode.Disposable {
   private readonly active = new Map<string, ActiveJob>();
   private nextJobId = 1;
   private readonly statusItem = vscode.window.createStatusBarItem('quench.job', vscode.StatusBarAlignment.Left, 50);
+  private readonly finished = new vscode.EventEmitter<FinishedJob>();
+  /** Fires when a job is done and its report saved (not when it failed or was cancelled). */
+  readonly onDidFinishJob = this.finished.event;
 
   constructor(
     private readonly engine: EngineClientApi,
@@ -140,6 +150,7 @@ export class JobRunner implements vscode.Disposable {
       this.log.info(`Job ${job.jobId} done in ${((Date.now() - started) / 1000).toFixed(1)} s; report ${run.file}.`);
       this.panel()?.jobEnded(job.jobId, 'done');
       await this.showRun(run);
+      this.finished.fire({ modelPath: request.modelPath, method: request.method, run });
       return { outcome: 'done', report: report as EngineRequests[M]['result'], run };
     } catch (error) {
       const code = (error as { code?: EngineErrorCode }).code ?? 'internal';
@@ -188,6 +199,7 @@ export class JobRunner implements vscode.Disposable {
   dispose(): void {
     this.cancel();
     this.statusItem.dispose();
+    this.finished.dispose();
   }
 }
 

@@ -1,10 +1,25 @@
 // quench.installFasterBackend with the real npm in the real extension host: on the build machines
 // the registry answers but libtensorflow's host does not, so tfjs-node's install script fails. The
 // command must say so in one message, leave nothing in global storage, and keep the engine on wasm.
+// quench.installOnnxRuntime with the real npm: onnxruntime-node comes from the registry alone (115 MB,
+// CPU libraries in the package), so it installs here; the engine restarts and loads it. Where the
+// registry cannot be reached and CI is not set, it is skipped with a line saying so.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineInfo } from '../../../src/protocol/engine';
+
+interface OrtInstallResult {
+  outcome: 'done' | 'unchanged' | 'cancelled' | 'failed';
+  reason?: string;
+  message: string;
+  storage: string;
+  shown: string[];
+  version?: string;
+  folder?: string;
+  onnxRuntime?: EngineInfo['onnxRuntime'];
+}
 
 interface InstallResult {
   outcome: 'done' | 'unchanged' | 'cancelled' | 'failed';
@@ -44,6 +59,50 @@ export function installBackendTests(): void {
       const info = await vscode.commands.executeCommand<{ info?: EngineInfo }>('quench.engineInfo');
       assert.equal(info.info?.backend, 'wasm');
       console.log(`[installBackend] ${result.reason}: ${result.message}`);
+    });
+  });
+
+  describe('quench.installOnnxRuntime', function () {
+    before(function () {
+      if (!vscode.workspace.isTrusted) this.skip();
+    });
+
+    it('installs onnxruntime-node from the npm registry into global storage, and the restarted engine loads it', async function () {
+      this.timeout(420_000);
+      const initial = await vscode.commands.executeCommand<{ info?: EngineInfo }>('quench.engineInfo');
+      if (initial.info?.onnxRuntime?.available) {
+        console.log(`[installOnnxRuntime] skipped: the engine already loads onnxruntime-node from ${initial.info.onnxRuntime.from}`);
+        this.skip();
+      }
+      const install = () => vscode.commands.executeCommand<OrtInstallResult>('quench.installOnnxRuntime', { timeoutMs: 360_000 });
+      const [result, joined] = await Promise.all([install(), install()]);
+      assert.deepEqual(joined, result);
+      if (result.outcome === 'failed' && result.reason === 'offline' && !process.env['CI']) {
+        console.log(`[installOnnxRuntime] skipped: the npm registry cannot be reached here (${result.message})`);
+        this.skip();
+      }
+      assert.equal(result.outcome, 'done', result.message);
+      const pinned = (vscode.extensions.getExtension('quench.quench')?.packageJSON as { quench: { onDemandDependencies: Record<string, string> } }).quench.onDemandDependencies['onnxruntime-node'];
+      assert.equal(result.version, pinned);
+      assert.equal(result.folder, path.join(result.storage, 'onnxruntime'));
+      const loadedFrom = path.join(result.storage, 'onnxruntime', 'node_modules', 'onnxruntime-node');
+      assert.deepEqual(result.onnxRuntime, { available: true, version: pinned, from: loadedFrom });
+      assert.deepEqual(result.shown, [`The Quench engine now evaluates ONNX models with ONNX Runtime (onnxruntime-node ${pinned}).`]);
+      const leftovers = fs.readdirSync(result.storage).filter((name) => name.startsWith('onnxruntime') && name !== 'onnxruntime');
+      assert.deepEqual(leftovers, [], `no temporary folders in ${result.storage}`);
+      // The restarted engine's own "ready" info may arrive just after the answer to the command's request.
+      let restarted = await vscode.commands.executeCommand<{ pid?: number; info?: EngineInfo }>('quench.engineInfo');
+      for (let tries = 0; restarted.info?.pid !== restarted.pid && tries < 100; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        restarted = await vscode.commands.executeCommand<{ pid?: number; info?: EngineInfo }>('quench.engineInfo');
+      }
+      assert.deepEqual(restarted.info?.onnxRuntime, result.onnxRuntime, JSON.stringify(restarted));
+      assert.equal(restarted.info?.backend, initial.info?.backend, 'TensorFlow.js keeps its backend');
+
+      // Asked again, it says so and installs nothing.
+      const again = await vscode.commands.executeCommand<OrtInstallResult>('quench.installOnnxRuntime');
+      assert.equal(again.outcome, 'unchanged', again.message);
+      console.log(`[installOnnxRuntime] ${result.message}`);
     });
   });
 }
