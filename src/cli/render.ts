@@ -176,7 +176,7 @@ function structuredLines(r: PruneReport): string[] {
   }
   for (const l of r.latency ?? []) {
     const fastest = l.beforeMinMs !== undefined && l.afterMinMs !== undefined ? `; fastest ${l.beforeMinMs.toFixed(2)} → ${l.afterMinMs.toFixed(2)} ms` : '';
-    lines.push(`Latency batch ${l.batch}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (median of ${l.runs ?? '?'}${fastest}; ${r.backend})`);
+    lines.push(`Latency batch ${l.batch}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (median of ${l.runs ?? '?'}${fastest}; ${l.runtime ?? r.backend})`);
   }
   return lines;
 }

@@ -272,7 +272,13 @@ export interface FinetuneInfo {
 
 export interface LatencyInfo {
   batch: number;
-  /** Median milliseconds per predict call (after warm-up), on the report's backend. */
+  /**
+   * What ran the calls when not the report's TensorFlow.js backend: "onnxruntime-node 1.31.1" for
+   * an ONNX model written as ONNX where ONNX Runtime is installed (the input file against the
+   * written one).
+   */
+  runtime?: string;
+  /** Median milliseconds per predict call (after warm-up), on the report's backend or `runtime`. */
   beforeMs: number;
   afterMs: number;
   /** Timed calls per model (interleaved before/after, so machine load hits both alike). */

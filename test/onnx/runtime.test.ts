@@ -88,3 +88,24 @@ test('quench eval without --json says in its header who measured the accuracy', 
   assert.equal(run.code, 0, run.output.slice(-2000));
   assert.match(run.output, /backend wasm, accuracy by onnxruntime-node \d+\.\d+\.\d+\)/);
 });
+
+test('quench prune --structured of an ONNX model with onnxruntime-node: latency is ONNX Runtime\'s, on the input file against the written one', { skip }, async () => {
+  const resnet = trained.find((f) => f.architecture === 'fashion-resnet' && f.exporter === 'torchscript');
+  assert.ok(resnet);
+  const out = path.join(tmp, 'structured-ort.onnx');
+  const run = await runCli(['prune', fixturePath(resnet), '--data', dataDir, '--limit', '200', '--method', 'l1-kernel', '--sparsity', '0.9', '--structured', '--out', out, '--json'], 600_000, withOrt);
+  assert.equal(run.code, 0, `${run.command} exited ${run.code}:\n${run.output.slice(-3000)}`);
+  const r = report<PruneReport>(run.output);
+  assert.ok(r.structured && r.structured.params.after < r.structured.params.before, 'the written model is smaller');
+  assert.deepEqual(r.latency?.map((l) => l.batch), [1, 64]);
+  for (const l of r.latency ?? []) {
+    assert.equal(l.runtime, a(r.evaluatedBy), `batch ${l.batch}: timed by ${l.runtime}`);
+    assert.ok(l.beforeMs > 0 && l.afterMs > 0 && l.runs === 7, JSON.stringify(l));
+  }
+  assert.ok(r.timings.some((t) => t.stage === 'latency'));
+});
+
+function a(value: string | undefined): string {
+  assert.match(value ?? '', /^onnxruntime-node \d/);
+  return value!;
+}

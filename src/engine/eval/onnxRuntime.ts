@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineInfo } from '../../protocol/engine';
+import type { LatencyInfo } from '../../protocol/report';
 import { optionalPackageCandidates } from '../backend';
 import { throwIfCancelled, type JobContext } from '../core/context';
 import { EngineFailure } from '../core/errors';
@@ -164,5 +165,67 @@ export async function evaluateWithOnnxRuntime(
     return { accuracy: tally.result(), confusion: tally.confusion, seconds: (performance.now() - started) / 1000, threads: intraOpThreads() };
   } finally {
     await session.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Median (and fastest) milliseconds per ONNX Runtime run of two ONNX files on the same random
+ * batch, for each batch size: the timed runs alternate between the two, so load hits both alike.
+ * `fixedBatch`: a graph input that fixes its batch size allows only that one.
+ */
+export async function onnxRuntimeLatency(
+  runtime: LoadedOnnxRuntime,
+  before: string,
+  after: string,
+  inputShape: number[],
+  options: { batches?: number[]; runs?: number; warmup?: number; fixedBatch?: number } = {},
+): Promise<LatencyInfo[]> {
+  const runs = options.runs ?? 7;
+  const warmup = options.warmup ?? 2;
+  const create = (file: string) => runtime.ort.InferenceSession.create(file, { intraOpNumThreads: intraOpThreads(), interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const sessions: OrtSession[] = [];
+  try {
+    sessions.push(await create(before), await create(after));
+    const result: LatencyInfo[] = [];
+    for (const batch of options.fixedBatch ? [options.fixedBatch] : (options.batches ?? [1, 64])) {
+      const data = new Float32Array(batch * inputShape.reduce((a, b) => a * b, 1));
+      let seed = 17;
+      for (let i = 0; i < data.length; i++) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        data[i] = seed / 4294967296;
+      }
+      const feed = (s: OrtSession) => ({ [s.inputNames[0]!]: new runtime.ort.Tensor('float32', data, [batch, ...inputShape]) });
+      const timed = async (s: OrtSession): Promise<number> => {
+        const start = performance.now();
+        await s.run(feed(s));
+        return performance.now() - start;
+      };
+      for (let i = 0; i < warmup; i++) for (const s of sessions) await timed(s);
+      const times: [number[], number[]] = [[], []];
+      for (let i = 0; i < runs; i++) {
+        times[0].push(await timed(sessions[0]!));
+        times[1].push(await timed(sessions[1]!));
+      }
+      const median = (v: number[]) => {
+        const sorted = [...v].sort((a, b) => a - b);
+        const mid = sorted.length >> 1;
+        return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      };
+      const round = (ms: number) => Math.round(ms * 1000) / 1000;
+      result.push({
+        batch,
+        runtime: `onnxruntime-node ${runtime.version}`,
+        beforeMs: round(median(times[0])),
+        afterMs: round(median(times[1])),
+        runs,
+        beforeMinMs: round(Math.min(...times[0])),
+        afterMinMs: round(Math.min(...times[1])),
+      });
+    }
+    return result;
+  } catch (error) {
+    throw new EngineFailure('backend', `ONNX Runtime ${runtime.version} could not time the models: ${firstLine(error)}`);
+  } finally {
+    for (const s of sessions) await s.release().catch(() => undefined);
   }
 }

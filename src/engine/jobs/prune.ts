@@ -228,8 +228,12 @@ async function writeStep(
   const structured = structure ? await restructureStep(state, structure.plan, structure.analysis, structure.targets) : null;
   const exported = structured?.model ?? model;
   let latency: LatencyInfo[] | undefined;
+  const wantLatency = params.structured === true || params.measureLatency === true;
+  // An ONNX model written as ONNX, where ONNX Runtime runs this job: the input file against the
+  // written one, after the export, as a PyTorch user would run them.
+  const onnxTimer = wantLatency && state.evaluator?.usesOnnxRuntime && outputFormat(out, params.format, loaded.format) === 'onnx' ? state.evaluator : null;
   try {
-    if (params.structured || params.measureLatency) {
+    if (wantLatency && !onnxTimer) {
       ctx.progress({ stage: 'latency', message: 'Timing inference (batch 1 and 64)' });
       // The masked model has the input's shapes, so on a dense backend it costs what the input costs.
       latency = await measureLatency(model, exported);
@@ -243,6 +247,11 @@ async function writeStep(
     const totals = await modelTotals(exported, result.files);
     const structuredSection = structured ? structuredInfo(model, exported, { before: bytesBefore, after: result.output.bytes }) : undefined;
     watch.lap('export');
+    if (onnxTimer) {
+      ctx.progress({ stage: 'latency', message: 'Timing inference with ONNX Runtime (batch 1 and 64)' });
+      latency = (await onnxTimer.latency(result.output.path)) ?? (await measureLatency(model, exported));
+      watch.lap('latency');
+    }
     return { output, totals, ...(latency ? { latency } : {}), ...(structuredSection ? { structured: structuredSection } : {}) };
   } finally {
     if (exported !== model) exported.dispose();

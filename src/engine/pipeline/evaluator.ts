@@ -5,17 +5,17 @@
 // first evaluation that ONNX Runtime cannot run falls back to TensorFlow.js for the rest of the job,
 // with a note. The report's `evaluatedBy` names ONNX Runtime once it measured anything.
 import type * as tf from '@tensorflow/tfjs';
-import type { ReportBase } from '../../protocol/report';
+import type { LatencyInfo, ReportBase } from '../../protocol/report';
 import type { Dataset } from '../data/types';
 import { evaluate, type EvaluateOptions, type EvaluationResult } from '../eval/evaluate';
-import { evaluateWithOnnxRuntime, onnxRuntime, type LoadedOnnxRuntime } from '../eval/onnxRuntime';
+import { evaluateWithOnnxRuntime, onnxRuntime, onnxRuntimeLatency, type LoadedOnnxRuntime } from '../eval/onnxRuntime';
 import type { LoadedModel } from '../formats';
 import { rewriteOnnx } from '../formats/onnx/write';
 import { isOnnxSource, type OnnxSource } from '../formats/onnx/source';
 import { EngineFailure, JobCancelled } from '../core/errors';
 import type { JobContext } from '../core/context';
 
-export class Evaluator {
+export class Evaluator implements LatencyTimer {
   private runtime: LoadedOnnxRuntime | null;
   private readonly source: OnnxSource | null;
 
@@ -34,6 +34,16 @@ export class Evaluator {
       // A session made from bytes cannot find the external data files beside the model.
       this.notes.push(`Accuracy measured by TensorFlow.js, not ONNX Runtime: ${onnxName(this.runtime)} is not given models whose weights are in external data files.`);
       this.runtime = null;
+    }
+  }
+
+  async latency(written: string): Promise<LatencyInfo[] | null> {
+    if (!this.runtime || !this.source) return null;
+    try {
+      return await onnxRuntimeLatency(this.runtime, this.source.file, written, this.source.graph.inputShape, { fixedBatch: fixedBatch(this.source) });
+    } catch (error) {
+      this.notes.push(`${(error as Error).message.replace(/\.$/, '')}; TensorFlow.js timed them instead.`);
+      return null;
     }
   }
 
@@ -74,6 +84,14 @@ export class Evaluator {
     }
     return evaluate(model, data, ctx, options);
   }
+}
+
+export interface LatencyTimer {
+  /**
+   * Inference latency of the input file against the ONNX file written from it, by ONNX Runtime;
+   * null where ONNX Runtime does not run this job (or cannot time them: a note says so).
+   */
+  latency(written: string): Promise<LatencyInfo[] | null>;
 }
 
 function onnxName(runtime: LoadedOnnxRuntime): string {

@@ -76,7 +76,7 @@ function pruneOutcome(report: PruneReport): OutcomeLine[] {
     const ratio = l.afterMs > 0 ? l.beforeMs / l.afterMs : Number.NaN;
     lines.push({
       kind: 'latency',
-      text: `Measured latency at batch ${l.batch}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a'}).`,
+      text: `Measured latency at batch ${l.batch}${l.runtime ? ` with ${l.runtime}` : ''}: ${l.beforeMs.toFixed(2)} ms → ${l.afterMs.toFixed(2)} ms (${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a'}).`,
     });
   }
   if (!report.latency?.length) {

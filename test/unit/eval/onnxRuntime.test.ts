@@ -101,6 +101,19 @@ test('ONNX Runtime failing on an ONNX model hands the evaluation to TensorFlow.j
   }
 });
 
+test('ONNX Runtime failing to time an ONNX model: no latency from it (the caller times with TensorFlow.js), and a note says so', { skip: installedByName() && 'onnxruntime-node is installed in this checkout\'s node_modules' }, async () => {
+  const file = path.join(repoRoot, 'test/fixtures/onnx/tiny/cnn8.onnx');
+  const loaded = await openModel(file);
+  try {
+    const notes: string[] = [];
+    const evaluator = new Evaluator(loaded, notes, { backend: 'wasm' });
+    assert.equal(await evaluator.latency(file), null);
+    assert.deepEqual(notes, ['ONNX Runtime 9.9.9 could not time the models: Load model failed: unsupported opset; TensorFlow.js timed them instead.']);
+  } finally {
+    loaded.model.dispose();
+  }
+});
+
 test('a Keras or TF.js model is never given to ONNX Runtime', async () => {
   const loaded = await openModel(path.join(repoRoot, 'test/fixtures/tiny/model.json'));
   try {
