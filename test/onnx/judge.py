@@ -13,7 +13,10 @@
 #    "limit": 2000} -> {"top1": percent, "count": n}  (pixels / 255, NCHW)
 #   {"id": 3, "op": "conv_shapes", "path": "m.onnx"} -> {"Conv": [[N, C, H, W], ...], "Gemm": [...]}: the
 #     output shape of every Conv / Gemm / MatMul node by onnx.shape_inference, in node order
-#   {"id": 4, "op": "versions"} -> {"onnx", "onnxruntime", "numpy", "python"}
+#   {"id": 4, "op": "fixed_batch", "path": "m.onnx", "batch": 7, "out": "m7.onnx"} -> {"out"}: a copy whose
+#     graph input and outputs fix the batch dimension (as torch.onnx.export without dynamic axes
+#     writes), checked by onnx.checker
+#   {"id": 5, "op": "versions"} -> {"onnx", "onnxruntime", "numpy", "python"}
 #   A failure answers {"id": n, "ok": false, "error": "<Type>: <message>", "traceback": "..."}.
 #
 # Anything libraries print goes to stderr: stdout carries the answers only.
@@ -104,11 +107,22 @@ def conv_shapes(req):
     return shapes
 
 
+def fixed_batch(req):
+    model = onnx.load(req["path"])
+    for value in [*model.graph.input[:1], *model.graph.output]:
+        dim = value.type.tensor_type.shape.dim[0]
+        dim.ClearField("dim_param")
+        dim.dim_value = int(req["batch"])
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, req["out"])
+    return {"out": req["out"]}
+
+
 def versions(_req):
     return {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__, "python": sys.version.split()[0]}
 
 
-OPS = {"load_predict": load_predict, "accuracy": accuracy, "conv_shapes": conv_shapes, "versions": versions}
+OPS = {"load_predict": load_predict, "accuracy": accuracy, "conv_shapes": conv_shapes, "fixed_batch": fixed_batch, "versions": versions}
 
 
 def main():

@@ -78,6 +78,11 @@ export class OnnxJudge extends PythonJudge {
     return this.request('conv_shapes', { path: path.resolve(file) }, `shape inference of ${rel(file)}`);
   }
 
+  /** A copy of `file` at `out` whose graph fixes the batch size (torch.onnx.export without dynamic axes). */
+  fixedBatch(file: string, batch: number, out: string): Promise<{ out: string }> {
+    return this.request('fixed_batch', { path: path.resolve(file), batch, out: path.resolve(out) }, `fixed-batch copy of ${rel(file)}`);
+  }
+
   versions(): Promise<Record<string, string>> {
     return this.request('versions', {}, 'versions');
   }

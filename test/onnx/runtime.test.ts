@@ -109,3 +109,19 @@ function a(value: string | undefined): string {
   assert.match(value ?? '', /^onnxruntime-node \d/);
   return value!;
 }
+
+test('an export that fixes its batch size (1, or 7 with a shorter last batch) is evaluated by ONNX Runtime in batches of that size, with the same top-1 as TensorFlow.js', { skip }, async () => {
+  const cnn = trained.find((f) => f.architecture === 'fashion-cnn' && f.exporter === 'torchscript');
+  assert.ok(cnn);
+  for (const batch of [1, 7]) {
+    const file = path.join(tmp, `cnn-batch${batch}.onnx`);
+    await judge.fixedBatch(fixturePath(cnn), batch, file);
+    const [ort, tfjs] = await Promise.all([runCli(['eval', file, '--data', dataDir, '--limit', '500', '--json'], 600_000, withOrt), runCli(['eval', file, '--data', dataDir, '--limit', '500', '--json'])]);
+    for (const run of [ort, tfjs]) assert.equal(run.code, 0, `${run.command} exited ${run.code}:\n${run.output.slice(-3000)}`);
+    const a = report<EvalReport>(ort.output);
+    const b = report<EvalReport>(tfjs.output);
+    assert.match(a.evaluatedBy ?? '', /^onnxruntime-node /, `batch ${batch}: ONNX Runtime measured (no fallback): ${a.notes.join(' | ')}`);
+    assert.equal(a.accuracy.samples, 500);
+    assert.deepEqual(a.confusion, b.confusion, `batch ${batch}: the same predictions image for image`);
+  }
+});

@@ -93,6 +93,11 @@ export interface OnnxRuntimeEvalOptions {
   /** Only the first `limit` samples. */
   limit?: number;
   batchSize?: number;
+  /**
+   * The batch size the graph's input fixes (an export without a dynamic batch axis, often 1): the
+   * batches are that size, a shorter last one padded with zeros whose outputs are dropped.
+   */
+  fixedBatch?: number;
   stage?: string;
   /** The model's input without the batch dimension, in the file's layout ([C, H, W] or [F]). */
   inputShape: number[];
@@ -119,7 +124,7 @@ export async function evaluateWithOnnxRuntime(
   const started = performance.now();
   const { ort } = runtime;
   const end = Math.min(dataset.size, options.limit ?? dataset.size);
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.fixedBatch ?? options.batchSize ?? 256;
   const stage = options.stage ?? 'evaluate';
   let session: OrtSession;
   try {
@@ -145,16 +150,22 @@ export async function evaluateWithOnnxRuntime(
       }
       let result: Record<string, OrtTensor>;
       try {
-        result = await session.run({ [input!]: new ort.Tensor('float32', x, [n, ...options.inputShape]) });
+        const rows = options.fixedBatch ?? n;
+        if (rows > n) {
+          const padded = new Float32Array((x.length / n) * rows);
+          padded.set(x);
+          x = padded;
+        }
+        result = await session.run({ [input!]: new ort.Tensor('float32', x, [rows, ...options.inputShape]) });
       } catch (error) {
         throw new EngineFailure('backend', `ONNX Runtime ${runtime.version} failed on a batch of ${n}: ${firstLine(error)}`);
       }
       const out = result[output!]!;
       const classes = out.dims[out.dims.length - 1]!;
-      if (out.dims.length !== 2 || out.dims[0] !== n) throw new EngineFailure('backend', `ONNX Runtime's output has shape [${out.dims.join(', ')}], not [${n}, classes]`);
+      if (out.dims.length !== 2 || out.dims[0] !== (options.fixedBatch ?? n)) throw new EngineFailure('backend', `ONNX Runtime's output has shape [${out.dims.join(', ')}], not [${options.fixedBatch ?? n}, classes]`);
       if (classes < dataset.classes) throw new EngineFailure('mismatch', `the model has ${classes} outputs, the dataset ${dataset.classes} classes`, dataset.info.path);
       tally ??= new ClassificationTally(classes);
-      const values = out.data as Float32Array;
+      const values = (out.data as Float32Array).subarray(0, n * classes);
       probabilities ??= looksLikeProbabilities(values, classes);
       tally.add(values, batch.y, probabilities);
       done += n;

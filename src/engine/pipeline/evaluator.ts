@@ -15,7 +15,7 @@ import { isOnnxSource, type OnnxSource } from '../formats/onnx/source';
 import { EngineFailure, JobCancelled } from '../core/errors';
 import type { JobContext } from '../core/context';
 
-export class Evaluator implements LatencyTimer {
+export class Evaluator {
   private runtime: LoadedOnnxRuntime | null;
   private readonly source: OnnxSource | null;
 
@@ -37,6 +37,10 @@ export class Evaluator implements LatencyTimer {
     }
   }
 
+  /**
+   * Inference latency of the input file against the ONNX file written from it, by ONNX Runtime;
+   * null where ONNX Runtime does not run this job (or cannot time them: a note says so).
+   */
   async latency(written: string): Promise<LatencyInfo[] | null> {
     if (!this.runtime || !this.source) return null;
     try {
@@ -62,7 +66,7 @@ export class Evaluator implements LatencyTimer {
     if (runtime && source) {
       try {
         const bytes = options.asLoaded ? source.file : await rewriteOnnx(model, source, source.file);
-        const result = await evaluateWithOnnxRuntime(runtime, bytes, data, ctx, { ...options, inputShape: source.graph.inputShape, batchSize: fixedBatch(source) ?? options.batchSize });
+        const result = await evaluateWithOnnxRuntime(runtime, bytes, data, ctx, { ...options, inputShape: source.graph.inputShape, fixedBatch: fixedBatch(source) });
         if (!this.base.evaluatedBy) {
           this.base.evaluatedBy = onnxName(runtime);
           this.notes.push(
@@ -84,14 +88,6 @@ export class Evaluator implements LatencyTimer {
     }
     return evaluate(model, data, ctx, options);
   }
-}
-
-export interface LatencyTimer {
-  /**
-   * Inference latency of the input file against the ONNX file written from it, by ONNX Runtime;
-   * null where ONNX Runtime does not run this job (or cannot time them: a note says so).
-   */
-  latency(written: string): Promise<LatencyInfo[] | null>;
 }
 
 function onnxName(runtime: LoadedOnnxRuntime): string {
