@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EvalReport, InspectReport } from '../../src/protocol/report';
 import { useWasm, fashionImages, dataDir } from '../keras/zoo';
-import { fixturePath, maxAbsDiff, OnnxJudge, quenchPredict, randomBatch, readFixtures, rel, runCli, type Batch } from './judge';
+import { fixturePath, maxAbsDiff, OnnxJudge, quenchPredict, randomBatch, readFixtures, rel, repoRoot, runCli, type Batch } from './judge';
 
 export const TOLERANCE = 1e-4;
 const images = path.join(dataDir, 't10k-images-idx3-ubyte.gz');
@@ -44,6 +44,13 @@ test('the manifest lists both exporters of all four architectures, and each file
     const digest = createHash('sha256').update(readFileSync(fixturePath(f))).digest('hex');
     assert.equal(digest, f.sha256, `${f.file} is not the file make-onnx.py recorded (rerun it, or restore the file)`);
   }
+});
+
+test('the example workspace\'s ONNX model is the trained ResNet fixture, so every check here covers it', () => {
+  const example = path.join(repoRoot, 'examples/fashion-resnet-pytorch/fashion-resnet.onnx');
+  const fixture = fixtures.find((f) => f.architecture === 'fashion-resnet' && f.exporter === 'torchscript');
+  assert.ok(fixture);
+  assert.equal(createHash('sha256').update(readFileSync(example)).digest('hex'), fixture.sha256, `${rel(example)} differs from ${fixture.file}: copy it again`);
 });
 
 for (const fixture of fixtures) {
