@@ -142,10 +142,13 @@ export async function evaluateWithOnnxRuntime(
     for await (const batch of dataset.batches({ batchSize, start: 0, end })) {
       throwIfCancelled(ctx);
       const n = batch.y.length;
+      // NHWC → the file's NCHW; the values are read out, so no tensor outlives the batch.
+      const held = batch.x.rank === 4 && options.inputShape.length === 3 ? tf.transpose(batch.x, [0, 3, 1, 2]) : batch.x;
       let x: Float32Array;
       try {
-        x = (await (batch.x.rank === 4 && options.inputShape.length === 3 ? tf.tidy(() => tf.transpose(batch.x, [0, 3, 1, 2])) : batch.x.clone()).data()) as Float32Array;
+        x = (await held.data()) as Float32Array;
       } finally {
+        if (held !== batch.x) held.dispose();
         batch.x.dispose();
       }
       let result: Record<string, OrtTensor>;

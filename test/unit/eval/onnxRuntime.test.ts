@@ -6,9 +6,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { quietContext } from '../../../src/engine/core/context';
 import { evaluate } from '../../../src/engine/eval/evaluate';
-import { loadOnnxRuntime, onnxRuntimeStatus } from '../../../src/engine/eval/onnxRuntime';
+import { evaluateWithOnnxRuntime, loadOnnxRuntime, onnxRuntimeStatus } from '../../../src/engine/eval/onnxRuntime';
 import { openModel } from '../../../src/engine/formats';
 import { loadDatasetForModel } from '../../../src/engine/jobs/common';
 import { Evaluator } from '../../../src/engine/pipeline/evaluator';
@@ -16,7 +17,7 @@ import { repoRoot, tempFolder, useWasm, writeIdxFamily } from '../jobs/helpers';
 
 let dir: string;
 /** Fake onnxruntime-node packages, one node_modules folder each. */
-const fakes: Record<'broken' | 'failing' | 'empty', string> = { broken: '', failing: '', empty: '' };
+const fakes: Record<'broken' | 'failing' | 'empty' | 'working', string> = { broken: '', failing: '', empty: '', working: '' };
 
 async function fakePackage(name: keyof typeof fakes, source: string): Promise<void> {
   const modules = path.join(dir, name, 'node_modules');
@@ -36,6 +37,17 @@ before(async () => {
     "exports.env = { versions: { node: '9.9.9' } };\n" +
       "exports.Tensor = class { constructor(type, data, dims) { this.data = data; this.dims = dims; } };\n" +
       "exports.InferenceSession = { create: async () => { throw new Error('Load model failed: unsupported opset'); } };\n",
+  );
+  // Answers every row with class (row index mod 10) and records the shapes it was fed.
+  await fakePackage(
+    'working',
+    "exports.fed = [];\n" +
+      "exports.env = { versions: { node: '9.9.8' } };\n" +
+      "exports.Tensor = class { constructor(type, data, dims) { this.data = data; this.dims = dims; } };\n" +
+      "exports.InferenceSession = { create: async () => ({ inputNames: ['x'], outputNames: ['y'], release: async () => {}, run: async (feeds) => {\n" +
+      "  const n = feeds.x.dims[0]; exports.fed.push(feeds.x.dims);\n" +
+      "  const y = new Float32Array(n * 10); for (let i = 0; i < n; i++) y[i * 10 + (i % 10)] = 5;\n" +
+      "  return { y: new exports.Tensor('float32', y, [n, 10]) }; } }) };\n",
   );
   // The process-wide answer (onnxRuntime()) comes from the first call: the failing fake.
   process.env['QUENCH_EXTRA_MODULES'] = fakes.failing;
@@ -110,6 +122,32 @@ test('ONNX Runtime failing to time an ONNX model: no latency from it (the caller
     assert.equal(await evaluator.latency(file), null);
     assert.deepEqual(notes, ['ONNX Runtime 9.9.9 could not time the models: Load model failed: unsupported opset; TensorFlow.js timed them instead.']);
   } finally {
+    loaded.model.dispose();
+  }
+});
+
+test('evaluation through ONNX Runtime feeds NCHW batches, pads a short last batch of a fixed-batch graph, and leaves no tensor behind', async () => {
+  const found = loadOnnxRuntime({ QUENCH_EXTRA_MODULES: fakes.working });
+  assert.ok('ort' in found, JSON.stringify(found));
+  const fed = (found.ort as unknown as { fed: number[][] }).fed;
+  const loaded = await openModel(path.join(repoRoot, 'test/fixtures/onnx/tiny/cnn8.onnx'));
+  const data = await writeIdxFamily(path.join(dir, 'working'), 120, 10);
+  const dataset = await loadDatasetForModel(data, loaded);
+  try {
+    const labels = await dataset.labels();
+    const expectedRight = Array.from(labels).filter((label, i) => label === (i % 50) % 10).length;
+    const tensors = tf.memory().numTensors;
+    const free = await evaluateWithOnnxRuntime(found, 'model.onnx', dataset, quietContext(), { inputShape: [1, 8, 8], batchSize: 50 });
+    assert.deepEqual(fed.splice(0), [[50, 1, 8, 8], [50, 1, 8, 8], [20, 1, 8, 8]], 'batches of 50, NCHW');
+    assert.equal(free.accuracy.samples, 120);
+    assert.equal(Math.round(free.accuracy.top1 * 120), expectedRight, 'row i of each batch is answered class i mod 10');
+    const fixed = await evaluateWithOnnxRuntime(found, 'model.onnx', dataset, quietContext(), { inputShape: [1, 8, 8], fixedBatch: 7 });
+    assert.equal(fed.length, 18, '120 images in batches of 7: 17 full, one padded');
+    assert.ok(fed.every((dims) => dims[0] === 7), JSON.stringify(fed));
+    assert.equal(fixed.accuracy.samples, 120, 'the padding rows are not counted');
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor outlives the evaluation');
+  } finally {
+    dataset.close?.();
     loaded.model.dispose();
   }
 });
