@@ -3,7 +3,7 @@
 // quench.onDemandDependencies pins, the one the extension's Install ONNX Runtime command installs),
 // with ONNXRUNTIME_NODE_INSTALL=skip so its install script fetches no CUDA libraries from outside
 // the npm registry. The tests reach it through QUENCH_EXTRA_MODULES, as the engine finds it when
-// the extension installed it. Returns { modules, version } or { modules: null, reason, offline }.
+// the extension installed it. Returns { modules, version } or { modules: null, reason }.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGE = 'onnxruntime-node';
-const UNREACHABLE = [/ENOTFOUND/, /EAI_AGAIN/, /ECONNREFUSED/, /ETIMEDOUT/, /ENETUNREACH/, /network/i];
 
 export function onnxRuntimeVersion() {
   const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -38,9 +37,8 @@ export function ensureOnnxRuntime({ log = () => undefined } = {}) {
   const output = `${npm.stdout ?? ''}${npm.stderr ?? ''}${npm.error ? String(npm.error) : ''}`;
   if (npm.status !== 0 || !loads(path.join(temp, 'node_modules'))) {
     rmSync(temp, { recursive: true, force: true });
-    const offline = UNREACHABLE.some((re) => re.test(output));
     const last = output.trim().split('\n').slice(-3).join(' / ');
-    return { modules: null, offline, reason: `npm install ${PACKAGE}@${version} ${npm.status === 0 ? 'gave a package that does not load' : 'failed'}: ${last}` };
+    return { modules: null, reason: `npm install ${PACKAGE}@${version} ${npm.status === 0 ? 'gave a package that does not load' : 'failed'}: ${last}` };
   }
   rmSync(root, { recursive: true, force: true });
   renameSync(temp, root);

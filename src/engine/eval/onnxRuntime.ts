@@ -12,6 +12,7 @@ import { optionalPackageCandidates } from '../backend';
 import { throwIfCancelled, type JobContext } from '../core/context';
 import { EngineFailure } from '../core/errors';
 import type { Dataset } from '../data/types';
+import { timeAlternately } from '../prune/latency';
 import type { EvaluationResult } from './evaluate';
 import { ClassificationTally, looksLikeProbabilities } from './metrics';
 
@@ -109,6 +110,11 @@ function intraOpThreads(): number {
   return Number.isInteger(asked) && asked >= 1 ? asked : os.availableParallelism();
 }
 
+/** A CPU session with every graph optimisation, on the threads intraOpThreads() allows. */
+function createSession(runtime: LoadedOnnxRuntime, model: string | Uint8Array): Promise<OrtSession> {
+  return runtime.ort.InferenceSession.create(model, { intraOpNumThreads: intraOpThreads(), interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+}
+
 /**
  * Top-1/top-5/loss and the confusion matrix of an ONNX model (a file, or the bytes of one) on a
  * dataset, run by ONNX Runtime. The dataset's batches are NHWC (as TensorFlow.js runs); they are
@@ -122,13 +128,12 @@ export async function evaluateWithOnnxRuntime(
   options: OnnxRuntimeEvalOptions,
 ): Promise<EvaluationResult> {
   const started = performance.now();
-  const { ort } = runtime;
   const end = Math.min(dataset.size, options.limit ?? dataset.size);
   const batchSize = options.fixedBatch ?? options.batchSize ?? 256;
   const stage = options.stage ?? 'evaluate';
   let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(model, { intraOpNumThreads: intraOpThreads(), interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+    session = await createSession(runtime, model);
   } catch (error) {
     throw new EngineFailure('backend', `ONNX Runtime ${runtime.version} cannot load the model: ${firstLine(error)}`);
   }
@@ -159,7 +164,7 @@ export async function evaluateWithOnnxRuntime(
           padded.set(x);
           x = padded;
         }
-        result = await session.run({ [input!]: new ort.Tensor('float32', x, [rows, ...options.inputShape]) });
+        result = await session.run({ [input!]: new runtime.ort.Tensor('float32', x, [rows, ...options.inputShape]) });
       } catch (error) {
         throw new EngineFailure('backend', `ONNX Runtime ${runtime.version} failed on a batch of ${n}: ${firstLine(error)}`);
       }
@@ -184,7 +189,7 @@ export async function evaluateWithOnnxRuntime(
 
 /**
  * Median (and fastest) milliseconds per ONNX Runtime run of two ONNX files on the same random
- * batch, for each batch size: the timed runs alternate between the two, so load hits both alike.
+ * batch, for each batch size, timed alternately as prune/latency.ts times TensorFlow.js models.
  * `fixedBatch`: a graph input that fixes its batch size allows only that one.
  */
 export async function onnxRuntimeLatency(
@@ -194,12 +199,10 @@ export async function onnxRuntimeLatency(
   inputShape: number[],
   options: { batches?: number[]; runs?: number; warmup?: number; fixedBatch?: number } = {},
 ): Promise<LatencyInfo[]> {
-  const runs = options.runs ?? 7;
-  const warmup = options.warmup ?? 2;
-  const create = (file: string) => runtime.ort.InferenceSession.create(file, { intraOpNumThreads: intraOpThreads(), interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
   const sessions: OrtSession[] = [];
   try {
-    sessions.push(await create(before), await create(after));
+    sessions.push(await createSession(runtime, before), await createSession(runtime, after));
+    const [first, second] = sessions as [OrtSession, OrtSession];
     const result: LatencyInfo[] = [];
     for (const batch of options.fixedBatch ? [options.fixedBatch] : (options.batches ?? [1, 64])) {
       const data = new Float32Array(batch * inputShape.reduce((a, b) => a * b, 1));
@@ -208,33 +211,12 @@ export async function onnxRuntimeLatency(
         seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
         data[i] = seed / 4294967296;
       }
-      const feed = (s: OrtSession) => ({ [s.inputNames[0]!]: new runtime.ort.Tensor('float32', data, [batch, ...inputShape]) });
-      const timed = async (s: OrtSession): Promise<number> => {
+      const timed = (s: OrtSession) => async (): Promise<number> => {
         const start = performance.now();
-        await s.run(feed(s));
+        await s.run({ [s.inputNames[0]!]: new runtime.ort.Tensor('float32', data, [batch, ...inputShape]) });
         return performance.now() - start;
       };
-      for (let i = 0; i < warmup; i++) for (const s of sessions) await timed(s);
-      const times: [number[], number[]] = [[], []];
-      for (let i = 0; i < runs; i++) {
-        times[0].push(await timed(sessions[0]!));
-        times[1].push(await timed(sessions[1]!));
-      }
-      const median = (v: number[]) => {
-        const sorted = [...v].sort((a, b) => a - b);
-        const mid = sorted.length >> 1;
-        return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-      };
-      const round = (ms: number) => Math.round(ms * 1000) / 1000;
-      result.push({
-        batch,
-        runtime: `onnxruntime-node ${runtime.version}`,
-        beforeMs: round(median(times[0])),
-        afterMs: round(median(times[1])),
-        runs,
-        beforeMinMs: round(Math.min(...times[0])),
-        afterMinMs: round(Math.min(...times[1])),
-      });
+      result.push({ batch, runtime: `onnxruntime-node ${runtime.version}`, ...(await timeAlternately(timed(first), timed(second), options.runs ?? 7, options.warmup ?? 2)) });
     }
     return result;
   } catch (error) {

@@ -59,7 +59,7 @@ export async function compareJob(params: CompareParams, outer: JobContext): Prom
       notes.push(...plan.notes);
       applyMasks(model, plan.masks);
       const accuracy = await evaluateStep(state, `evaluate-${method}`, state.data, scoped(ctx, 0, 0.3));
-      const bn = params.recalibrateBn !== false ? await recalibrated(model, graph, train, state.data, scoped(ctx, 0.3, 0.6), notes, undefined, undefined, state.evaluator) : undefined;
+      const bn = params.recalibrateBn !== false ? await recalibrated(model, graph, train, state.data, scoped(ctx, 0.3, 0.6), notes, undefined, { evaluator: state.evaluator }) : undefined;
       let finetuned;
       if (params.finetune && params.finetune.epochs > 0 && train) {
         await finetuneStep(state, plan.masks, params.finetune, seed, scoped(ctx, 0.6, 0.9), true);

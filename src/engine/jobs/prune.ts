@@ -122,7 +122,7 @@ async function plainJob(state: OpenedJob<'prune'>, params: PruneParams, out: str
   const afterMask = await evaluateStep(state, 'evaluate-masked');
   watch.lap('evaluate-masked');
   let afterBn: AccuracyResult | undefined;
-  if (params.recalibrateBn !== false) afterBn = await recalibrated(model, graph, train, data, ctx, notes, job, undefined, state.evaluator);
+  if (params.recalibrateBn !== false) afterBn = await recalibrated(model, graph, train, data, ctx, notes, job, { evaluator: state.evaluator });
   if (afterBn) watch.lap('recalibrate-bn');
   let finetuneInfo: FinetuneInfo | undefined;
   let after = afterBn ?? afterMask;

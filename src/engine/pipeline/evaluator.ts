@@ -18,6 +18,8 @@ import type { JobContext } from '../core/context';
 export class Evaluator {
   private runtime: LoadedOnnxRuntime | null;
   private readonly source: OnnxSource | null;
+  /** The batch size the ONNX graph's input fixes, if any. */
+  private readonly fixedBatch: number | undefined;
 
   /**
    * `notes` receives what the report should say; `base` (the report's base fields) gets
@@ -30,6 +32,7 @@ export class Evaluator {
   ) {
     this.source = loaded.format === 'onnx' && isOnnxSource(loaded.source) ? loaded.source : null;
     this.runtime = this.source ? onnxRuntime() : null;
+    this.fixedBatch = this.source ? fixedBatch(this.source) : undefined;
     if (this.runtime && this.source && this.source.external.paths.size > 0) {
       // A session made from bytes cannot find the external data files beside the model.
       this.notes.push(`Accuracy measured by TensorFlow.js, not ONNX Runtime: ${onnxName(this.runtime)} is not given models whose weights are in external data files.`);
@@ -44,7 +47,7 @@ export class Evaluator {
   async latency(written: string): Promise<LatencyInfo[] | null> {
     if (!this.runtime || !this.source) return null;
     try {
-      return await onnxRuntimeLatency(this.runtime, this.source.file, written, this.source.graph.inputShape, { fixedBatch: fixedBatch(this.source) });
+      return await onnxRuntimeLatency(this.runtime, this.source.file, written, this.source.graph.inputShape, { fixedBatch: this.fixedBatch });
     } catch (error) {
       this.notes.push(`${(error as Error).message.replace(/\.$/, '')}; TensorFlow.js timed them instead.`);
       return null;
@@ -66,7 +69,7 @@ export class Evaluator {
     if (runtime && source) {
       try {
         const bytes = options.asLoaded ? source.file : await rewriteOnnx(model, source, source.file);
-        const result = await evaluateWithOnnxRuntime(runtime, bytes, data, ctx, { ...options, inputShape: source.graph.inputShape, fixedBatch: fixedBatch(source) });
+        const result = await evaluateWithOnnxRuntime(runtime, bytes, data, ctx, { ...options, inputShape: source.graph.inputShape, fixedBatch: this.fixedBatch });
         if (!this.base.evaluatedBy) {
           this.base.evaluatedBy = onnxName(runtime);
           this.notes.push(

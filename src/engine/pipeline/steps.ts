@@ -29,8 +29,12 @@ import type { JobState } from './state';
 
 /** evaluate: top-1/top-5/loss of the model as it is now. */
 export async function evaluateStep(state: JobState, stage: string, data: Dataset = state.data, ctx: JobContext = state.ctx): Promise<AccuracyResult> {
-  const result = state.evaluator ? await state.evaluator.evaluate(state.model, data, ctx, { stage }) : await evaluate(state.model, data, ctx, { stage });
-  return result.accuracy;
+  return measured(state.evaluator, state.model, data, ctx, stage);
+}
+
+/** Accuracy by the job's Evaluator (ONNX Runtime where it serves the model), else by TensorFlow.js. */
+async function measured(evaluator: Evaluator | undefined, model: tf.LayersModel, data: Dataset, ctx: JobContext, stage: string): Promise<AccuracyResult> {
+  return (evaluator ? await evaluator.evaluate(model, data, ctx, { stage }) : await evaluate(model, data, ctx, { stage })).accuracy;
 }
 
 /** analyse: SFP label sets at the units the masks need. */
@@ -67,17 +71,17 @@ export function hasBatchNorm(graph: ModelGraph): boolean {
  * when the model has no BatchNorm, and a note (no evaluation data is used instead: no test
  * leakage) when there is no source.
  */
-export async function recalibrated(model: tf.LayersModel, graph: ModelGraph, source: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress, options?: RecalibrateOptions, evaluator?: Evaluator): Promise<AccuracyResult | undefined> {
+export async function recalibrated(model: tf.LayersModel, graph: ModelGraph, source: Dataset | null, data: Dataset, ctx: JobContext, notes: string[], job?: JobProgress, options: RecalibrateOptions & { evaluator?: Evaluator } = {}): Promise<AccuracyResult | undefined> {
   if (!hasBatchNorm(graph)) return undefined;
   if (!source) {
     notes.push('BatchNorm statistics were not re-estimated: no training data (pass --train-data); accuracy after masking may be far below what the pruned weights can do (METHOD.md §14).');
     return undefined;
   }
   job?.enter('recalibrate');
-  await recalibrateBatchNorm(model, source, ctx, options);
+  const { evaluator, ...recalibration } = options;
+  await recalibrateBatchNorm(model, source, ctx, recalibration);
   job?.enter('evaluate');
-  const stage = 'evaluate-recalibrated';
-  return (evaluator ? await evaluator.evaluate(model, data, ctx, { stage }) : await evaluate(model, data, ctx, { stage })).accuracy;
+  return measured(evaluator, model, data, ctx, 'evaluate-recalibrated');
 }
 
 /** recalibrate without the evaluation: only the moving statistics change. Returns whether it ran. */

@@ -31,10 +31,30 @@ function median(values: number[]): number {
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /**
- * Median milliseconds per predict call of `before` and `after` for each batch size. The timed
- * calls alternate between the two models, so a busy machine slows both alike rather than
- * whichever happened to run during a burst of load.
+ * Milliseconds of two timed calls (each returns its own duration): `warmup` untimed rounds of both,
+ * then `runs` rounds that alternate between them, so a busy machine slows both alike rather than
+ * whichever happened to run during a burst of load. Median and fastest of each.
  */
+export async function timeAlternately(
+  before: () => Promise<number>,
+  after: () => Promise<number>,
+  runs: number,
+  warmup: number,
+): Promise<Pick<LatencyInfo, 'beforeMs' | 'afterMs' | 'runs' | 'beforeMinMs' | 'afterMinMs'>> {
+  for (let i = 0; i < warmup; i++) {
+    await before();
+    await after();
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(await before());
+    b.push(await after());
+  }
+  return { beforeMs: round(median(a)), afterMs: round(median(b)), runs, beforeMinMs: round(Math.min(...a)), afterMinMs: round(Math.min(...b)) };
+}
+
+/** Median milliseconds per predict call of `before` and `after` for each batch size (timeAlternately). */
 export async function measureLatency(
   before: tf.LayersModel,
   after: tf.LayersModel,
@@ -47,17 +67,7 @@ export async function measureLatency(
   for (const batch of options.batches ?? [1, 64]) {
     const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 17);
     try {
-      for (let i = 0; i < warmup; i++) {
-        await timedPredict(before, x);
-        await timedPredict(after, x);
-      }
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        a.push(await timedPredict(before, x));
-        b.push(await timedPredict(after, x));
-      }
-      result.push({ batch, beforeMs: round(median(a)), afterMs: round(median(b)), runs, beforeMinMs: round(Math.min(...a)), afterMinMs: round(Math.min(...b)) });
+      result.push({ batch, ...(await timeAlternately(() => timedPredict(before, x), () => timedPredict(after, x), runs, warmup)) });
     } finally {
       x.dispose();
     }
